@@ -1,0 +1,268 @@
+//! The one error type of checkpoint-core. Each message says what happened,
+//! to which file, and what the user can do about it.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A `Result` whose error defaults to [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while saving, loading or locking a checkpoint.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file-system call failed. `action` names the step ("create",
+    /// "write", "fsync", "rename", "read", ...) so the message reads
+    /// "could not fsync /path: ...".
+    #[error("could not {action} {}: {source} ({})", path.display(), IoHint(action))]
+    Io {
+        /// The file or directory the step was applied to.
+        path: PathBuf,
+        /// What was being done, as a verb phrase.
+        action: &'static str,
+        /// The operating system's error.
+        source: io::Error,
+    },
+
+    /// A checkpoint file failed verification: it is truncated, damaged, from
+    /// another program or from a newer version of this library.
+    #[error(
+        "checkpoint {} is unusable: {reason} (move it away or delete it, or set CHECKPOINT_FRESH=1 to start fresh)",
+        path.display()
+    )]
+    Corrupt {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What exactly is wrong with it.
+        reason: CorruptReason,
+    },
+
+    /// Another process of the same run holds the run's lock.
+    #[error(
+        "another process of the same run is already running: {} is locked by {}; wait for it to finish or stop it (the lock is released as soon as that process exits)",
+        lock_path.display(),
+        Holder(holder.as_deref())
+    )]
+    Locked {
+        /// The lock file.
+        lock_path: PathBuf,
+        /// What the holder wrote into the lock file (`pid=... host=...`),
+        /// if it could be read.
+        holder: Option<String>,
+    },
+
+    /// The newest checkpoint was written by a different version of the
+    /// function's code (same state schema), and the run is configured to
+    /// refuse rather than resume or restart.
+    #[error(
+        "checkpoint {} was written by a different version of this code (its state schema still matches); set CHECKPOINT_FRESH=1 to start fresh, or on_code_change = \"resume\" to resume from it",
+        path.display()
+    )]
+    CodeChanged {
+        /// The checkpoint file.
+        path: PathBuf,
+    },
+
+    /// The state could not be serialized, or the checkpoint file could not
+    /// be assembled (for example a header over the size cap).
+    #[error(
+        "could not serialize the checkpoint state: {0} (every #[state] value must implement serde::Serialize; sequences must know their length)"
+    )]
+    Encode(String),
+
+    /// A checkpoint or lock name cannot be used as a file name.
+    #[error(
+        "invalid checkpoint name {name:?}: {reason} (use letters, digits, '_', '-' and '.', not starting with '.')"
+    )]
+    InvalidName {
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::Io`]; shaped for `map_err(|e| Error::io("write", &path, e))`.
+    pub(crate) fn io(action: &'static str, path: &Path, source: io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    }
+}
+
+/// What the user can try after a failed file-system step.
+struct IoHint<'a>(&'a str);
+
+impl fmt::Display for IoHint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if matches!(self.0, "read" | "list" | "inspect") {
+            f.write_str("check that it exists and that this user may read it")
+        } else {
+            f.write_str(
+                "check that the checkpoint directory is writable and has free space, or set CHECKPOINT_DIR to another directory",
+            )
+        }
+    }
+}
+
+/// Displays the holder of a lock, or says it is unknown.
+struct Holder<'a>(Option<&'a str>);
+
+impl fmt::Display for Holder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(text) => write!(f, "[{text}]"),
+            None => f.write_str("a process that has not written its pid yet"),
+        }
+    }
+}
+
+/// Why a checkpoint file was rejected. Display gives a short phrase meant to
+/// follow "checkpoint {path} is unusable: ".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CorruptReason {
+    /// The file is shorter than the smallest possible checkpoint.
+    #[error(
+        "it is only {len} bytes long, too short for a checkpoint (it was probably cut off while being written)"
+    )]
+    TooShort {
+        /// The file's length.
+        len: u64,
+    },
+    /// The file does not start with the checkpoint magic bytes: it is not a
+    /// checkpoint file, or it was mangled by a text-mode transfer.
+    #[error("it is not a checkpoint file (wrong magic bytes)")]
+    BadMagic,
+    /// The file was written by a newer format version than this build reads.
+    #[error(
+        "it was written in format version {found}, newer than this build reads (up to {supported}); upgrade checkpoint-core to resume from it"
+    )]
+    NewerVersion {
+        /// The version in the file.
+        found: u16,
+        /// The newest version this build reads.
+        supported: u16,
+    },
+    /// The file declares a format version that never existed (0).
+    #[error("it declares format version {found}, which no release wrote")]
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u16,
+    },
+    /// The flags field has bits this build does not understand.
+    #[error("it has unknown flags {flags:#06x}; it was written by a newer or foreign program")]
+    UnknownFlags {
+        /// The flags in the file.
+        flags: u16,
+    },
+    /// The declared header length exceeds the cap.
+    #[error("its header claims {len} bytes, over the {cap}-byte limit")]
+    HeaderTooLarge {
+        /// The declared header length.
+        len: u64,
+        /// The cap.
+        cap: u64,
+    },
+    /// The file's length differs from what its length fields add up to.
+    /// When the file is too short to hold the payload length, `expected` is
+    /// the smallest length its header length allows.
+    #[error(
+        "it is {actual} bytes long but its length fields say {expected}: it was truncated or has bytes appended"
+    )]
+    SizeMismatch {
+        /// The length the length fields imply.
+        expected: u64,
+        /// The file's real length.
+        actual: u64,
+    },
+    /// The stored CRC-32 does not match the file's contents.
+    #[error(
+        "its checksum does not match (stored {stored:#010x}, computed {computed:#010x}): the file is damaged"
+    )]
+    ChecksumMismatch {
+        /// The checksum stored at the end of the file.
+        stored: u32,
+        /// The checksum of the bytes actually present.
+        computed: u32,
+    },
+    /// The header passed the checksum but could not be decoded.
+    #[error("its header could not be decoded: {0}")]
+    BadHeader(String),
+    /// The declared uncompressed state size is over the configured limit.
+    #[error("its state is {len} bytes, over the {cap}-byte limit (raise Limits::max_state_len)")]
+    PayloadTooLarge {
+        /// The declared uncompressed state length.
+        len: u64,
+        /// The limit.
+        cap: u64,
+    },
+    /// The payload could not be decompressed or decoded into the state type.
+    #[error("its state could not be decoded: {0}")]
+    BadPayload(String),
+    /// Decoding finished with bytes left over: the saved data does not have
+    /// the shape of the type it is decoded into.
+    #[error(
+        "{count} bytes were left over after decoding its {section}: the saved data does not match this build's types"
+    )]
+    TrailingBytes {
+        /// Which part of the file: "header" or "state".
+        section: &'static str,
+        /// How many bytes were left.
+        count: u64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_message_names_action_path_and_cause() {
+        let err = Error::io(
+            "fsync",
+            Path::new("/tmp/x/run.g00000001.ckpt"),
+            io::Error::other("disk on fire"),
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("could not fsync /tmp/x/run.g00000001.ckpt: disk on fire"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn locked_message_names_lock_and_holder() {
+        let err = Error::Locked {
+            lock_path: PathBuf::from("/c/run.lock"),
+            holder: Some("pid=42 host=box".into()),
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("/c/run.lock"), "{msg}");
+        assert!(msg.contains("pid=42 host=box"), "{msg}");
+        let unknown = Error::Locked {
+            lock_path: PathBuf::from("/c/run.lock"),
+            holder: None,
+        };
+        assert!(unknown.to_string().contains("not written its pid"));
+    }
+
+    #[test]
+    fn corrupt_message_names_file_and_reason() {
+        let err = Error::Corrupt {
+            path: PathBuf::from("/c/run.g00000002.ckpt"),
+            reason: CorruptReason::ChecksumMismatch {
+                stored: 1,
+                computed: 2,
+            },
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("/c/run.g00000002.ckpt"), "{msg}");
+        assert!(msg.contains("checksum does not match"), "{msg}");
+        assert!(msg.contains("0x00000001"), "{msg}");
+    }
+}

@@ -1,0 +1,44 @@
+//! Make a long computation survive crashes, `kill -9`, Ctrl-C and
+//! preemption: mark the function `#[checkpointed]` and the locals that make
+//! up its state `#[state]`; run it again after an interruption and it
+//! resumes mid-loop, returning exactly what an uninterrupted run returns.
+//!
+//! ```
+//! use checkpoint_core::checkpointed;
+//!
+//! #[checkpointed(every_iters = 1000)]
+//! fn factorial(n: u64) -> u128 {
+//!     #[state] let mut prod: u128 = 1;
+//!     for i in 1..=n as u128 {
+//!         prod *= i;
+//!     }
+//!     prod
+//! }
+//! # let dir = std::env::temp_dir().join(format!("ckpt-doc-lib-{}", std::process::id()));
+//! # unsafe { std::env::set_var("CHECKPOINT_DIR", &dir) };
+//! assert_eq!(factorial(20), 2_432_902_008_176_640_000);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! ```
+//!
+//! The same runtime works without the macro: see [`Checkpoint`].
+
+mod checkpoint;
+mod clock;
+mod error;
+mod format;
+mod identity;
+mod lock;
+mod options;
+mod policy;
+mod report;
+mod store;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use checkpoint::{Checkpoint, CheckpointBuilder, Stats};
+pub use checkpoint_derive::checkpointed;
+pub use error::{CorruptReason, Error, Result};
+pub use options::{DEFAULT_DIR, DEFAULT_KEEP, DEFAULT_ZSTD_LEVEL, OnCodeChange};
+pub use policy::{DEFAULT_EVERY, SavePolicy};

@@ -1,0 +1,198 @@
+//! The run lock: an advisory lock on `{stem}.lock` so that two processes of
+//! the same run never write the same checkpoint.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, Result};
+use crate::store::{check_stem, create_private_dir};
+
+/// How often to retry when the lock file is replaced under us.
+const ATTEMPTS: u32 = 5;
+
+/// The most bytes of a holder's description shown in an error; the file is
+/// ours, but a damaged one should not flood the terminal.
+const MAX_HOLDER_LEN: u64 = 512;
+
+/// Exclusive ownership of one run's checkpoints, held until dropped.
+///
+/// The lock is `flock`-style (via [`File::try_lock`]): the operating system
+/// releases it when the process exits for any reason, `kill -9` included,
+/// so a crashed run never leaves a stale lock behind.
+///
+/// Dropping a `RunLock` closes the file, which releases the lock, but the
+/// file itself stays. Deleting it would be racy: a process that opened the
+/// file just before the unlink would lock the deleted inode while a third
+/// process creates and locks a new file at the same path, and both would
+/// believe they own the run.
+#[derive(Debug)]
+pub struct RunLock {
+    // Held only to keep the lock: closing the descriptor releases it.
+    #[allow(dead_code, reason = "never read; owning it is the lock")]
+    file: File,
+}
+
+impl RunLock {
+    /// Takes the lock for `stem` in `dir` (creating `dir` with mode 0700 and
+    /// `{stem}.lock` with mode 0600 if missing) and records this process as
+    /// the holder: `pid=... host=... started_unix_ms=...`.
+    ///
+    /// Fails with [`Error::Locked`], naming the holder, if another process
+    /// (or another `RunLock` in this process) holds it. Never waits.
+    pub fn acquire(dir: &Path, stem: &str) -> Result<RunLock> {
+        check_stem(stem)?;
+        create_private_dir(dir)?;
+        let path = dir.join(format!("{stem}.lock"));
+        for _ in 0..ATTEMPTS {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| Error::io("open lock file", &path, e))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => {
+                    return Err(Error::Locked {
+                        holder: read_holder(&mut file),
+                        lock_path: path,
+                    });
+                }
+                Err(TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
+            }
+            // Between our open and our lock, someone may have deleted or
+            // replaced the file (by hand, or a cleanup script). Then we hold
+            // a lock nobody else can see; let go and start over.
+            if !still_at_path(&file, &path)? {
+                continue;
+            }
+            write_holder(&mut file).map_err(|e| Error::io("write", &path, e))?;
+            return Ok(RunLock { file });
+        }
+        Err(Error::io(
+            "lock",
+            &path,
+            std::io::Error::other(format!(
+                "the lock file was replaced {ATTEMPTS} times while locking it; is something deleting it?"
+            )),
+        ))
+    }
+}
+
+/// Whether `path` still names the file `file` has open.
+fn still_at_path(file: &File, path: &Path) -> Result<bool> {
+    let open = file.metadata().map_err(|e| Error::io("inspect", path, e))?;
+    match fs::metadata(path) {
+        Ok(now) => Ok(now.dev() == open.dev() && now.ino() == open.ino()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io("inspect", path, e)),
+    }
+}
+
+/// Replaces the file's contents with a description of this process. No
+/// fsync: the text is for humans, and the lock does not depend on it.
+fn write_holder(file: &mut File) -> std::io::Result<()> {
+    let started_unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let text = format!(
+        "pid={} host={} started_unix_ms={started_unix_ms}\n",
+        std::process::id(),
+        hostname()
+    );
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(text.as_bytes())?;
+    file.flush()
+}
+
+/// The holder's description, best effort: the holder may be between
+/// truncating and writing it, or the file may be unreadable.
+fn read_holder(file: &mut File) -> Option<String> {
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.take(MAX_HOLDER_LEN).read_to_end(&mut bytes).ok()?;
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+/// This machine's name, or "" if unknown. Read from files rather than
+/// gethostname(2) to avoid a libc dependency for one informational field.
+fn hostname() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| fs::read_to_string(p).ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn second_acquire_fails_until_the_first_is_dropped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let first = RunLock::acquire(tmp.path(), "run").expect("first acquire");
+        let lock_file = tmp.path().join("run.lock");
+        let mode = fs::metadata(&lock_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+
+        // flock locks belong to the open file description, so a second open
+        // in the same process conflicts just like another process would.
+        let err = RunLock::acquire(tmp.path(), "run").expect_err("second acquire");
+        match &err {
+            Error::Locked { lock_path, holder } => {
+                assert_eq!(lock_path, &lock_file);
+                let holder = holder.as_deref().expect("holder recorded");
+                let pid = format!("pid={} ", std::process::id());
+                assert!(holder.starts_with(&pid), "{holder}");
+                assert!(holder.contains("started_unix_ms="), "{holder}");
+            }
+            other => panic!("expected Locked, got {other}"),
+        }
+        let msg = err.to_string();
+        assert!(msg.contains("run.lock"), "{msg}");
+        assert!(
+            msg.contains(&format!("pid={}", std::process::id())),
+            "{msg}"
+        );
+
+        // Another run in the same directory is independent.
+        let other = RunLock::acquire(tmp.path(), "other").expect("other stem");
+
+        drop(first);
+        let again = RunLock::acquire(tmp.path(), "run").expect("acquire after drop");
+        drop(again);
+        // The lock file is kept on drop, on purpose.
+        assert!(lock_file.exists());
+        drop(other);
+    }
+
+    #[test]
+    fn lock_file_replaced_after_locking_is_retried() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("run.lock");
+        let file = File::create(&path).expect("create");
+        fs::remove_file(&path).expect("unlink");
+        assert!(!still_at_path(&file, &path).expect("check"));
+        fs::write(&path, b"").expect("recreate");
+        assert!(!still_at_path(&file, &path).expect("check"));
+        let reopened = File::open(&path).expect("open");
+        assert!(still_at_path(&reopened, &path).expect("check"));
+    }
+
+    #[test]
+    fn invalid_stem_is_an_error() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let err = RunLock::acquire(tmp.path(), "../escape").expect_err("bad stem");
+        assert!(matches!(err, Error::InvalidName { .. }), "{err}");
+    }
+}

@@ -1,0 +1,83 @@
+//! The settings of a run and the environment variables operators use to
+//! override them (`CHECKPOINT_DIR`, `CHECKPOINT_FRESH`, `CHECKPOINT_DISABLE`).
+
+use std::path::PathBuf;
+
+use crate::policy::SavePolicy;
+
+/// The directory used when neither the code nor `CHECKPOINT_DIR` names one.
+pub const DEFAULT_DIR: &str = ".checkpoints";
+
+/// Generations kept on disk by default: the newest, and the one before it
+/// as a fallback in case the newest is damaged.
+pub const DEFAULT_KEEP: usize = 2;
+
+/// The zstd level used by default: fast, and most of the gain on numeric state.
+pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+
+/// What to do when a checkpoint was written by different code (same state
+/// schema, changed function body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnCodeChange {
+    /// Resume, with a warning. The default: most edits (a log line, a
+    /// comment, a bug fix after the save point) do not invalidate the state.
+    #[default]
+    Resume,
+    /// Move the old checkpoint aside and start fresh, with a warning.
+    Restart,
+    /// Refuse to run: the user must decide (`CHECKPOINT_FRESH=1` to restart).
+    Error,
+}
+
+/// Everything configurable about a run. Built by [`crate::CheckpointBuilder`]
+/// or by the `#[checkpointed(...)]` attribute.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub dir: Option<PathBuf>,
+    pub policy: SavePolicy,
+    pub keep: usize,
+    pub zstd_level: Option<i32>,
+    pub keep_on_success: bool,
+    pub on_code_change: OnCodeChange,
+    /// A failed save stops the run instead of warning.
+    pub strict: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dir: None,
+            policy: SavePolicy::default(),
+            keep: DEFAULT_KEEP,
+            zstd_level: Some(DEFAULT_ZSTD_LEVEL),
+            keep_on_success: false,
+            on_code_change: OnCodeChange::default(),
+            strict: false,
+        }
+    }
+}
+
+impl Options {
+    /// The directory in force: `CHECKPOINT_DIR`, else the configured one,
+    /// else [`DEFAULT_DIR`].
+    pub fn resolved_dir(&self) -> PathBuf {
+        match std::env::var_os("CHECKPOINT_DIR") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => self
+                .dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
+        }
+    }
+}
+
+/// Whether an environment flag is set to a true value (`1`, `true`, `yes`, `on`).
+pub(crate) fn env_flag(name: &str) -> bool {
+    match std::env::var(name) {
+        Ok(value) => matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        ),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,563 @@
+//! The checkpoint directory of one run: generation files, the atomic save
+//! protocol (temp file, fsync, rename, fsync the directory), pruning, and
+//! loading the newest usable generation with fallback to older ones.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+
+/// Extension of generation files.
+const EXTENSION: &str = ".ckpt";
+
+/// Suffix given to files moved aside by [`DirStore::move_aside`].
+const STALE_SUFFIX: &str = ".stale";
+
+/// Makes temp-file names unique within the process, across stores and
+/// threads (the pid makes them unique across processes).
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The generation files of one run (one `stem`) in one directory.
+#[derive(Debug)]
+pub struct DirStore {
+    dir: PathBuf,
+    stem: String,
+}
+
+/// One generation file: a complete checkpoint, numbered in save order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    /// The generation number; higher is newer.
+    pub number: u64,
+    /// The file's path.
+    pub path: PathBuf,
+}
+
+impl DirStore {
+    /// Opens the store for `stem` in `dir`, creating `dir` (and its parents)
+    /// with mode 0700 if missing. An existing directory keeps its mode.
+    ///
+    /// `stem` must be a plain file name: not empty, no `/`, not starting
+    /// with `.` (temp files start with `.`, so they can never be mistaken
+    /// for another run's generations).
+    pub fn open(dir: &Path, stem: &str) -> Result<DirStore> {
+        check_stem(stem)?;
+        create_private_dir(dir)?;
+        Ok(DirStore {
+            dir: dir.to_path_buf(),
+            stem: stem.to_owned(),
+        })
+    }
+
+    /// The path generation `number` has (or would have):
+    /// `{dir}/{stem}.g{number:08}.ckpt`.
+    pub fn generation_path(&self, number: u64) -> PathBuf {
+        self.dir
+            .join(format!("{}.g{number:08}{EXTENSION}", self.stem))
+    }
+
+    /// Every generation file of this run, newest first. Files of other
+    /// runs, temp files, moved-aside files and non-regular files are ignored.
+    pub fn list_generations(&self) -> Result<Vec<Generation>> {
+        let entries = fs::read_dir(&self.dir).map_err(|e| Error::io("list", &self.dir, e))?;
+        let mut generations = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("list", &self.dir, e))?;
+            let name = entry.file_name();
+            let Some(number) = name.to_str().and_then(|n| self.parse_generation(n)) else {
+                continue;
+            };
+            // A symlink or directory with a generation's name was not written
+            // by us; following it could read (or later delete) anything.
+            match entry.file_type() {
+                Ok(kind) if kind.is_file() => {}
+                _ => continue,
+            }
+            generations.push(Generation {
+                number,
+                path: entry.path(),
+            });
+        }
+        generations.sort_by_key(|g| std::cmp::Reverse(g.number));
+        Ok(generations)
+    }
+
+    /// Writes generation `number` atomically and durably, and returns its
+    /// path.
+    ///
+    /// The bytes go to a new temp file in the same directory (mode 0600),
+    /// which is fsynced, renamed over the target, and then the directory is
+    /// fsynced so the rename itself survives a power loss. Readers see
+    /// either no file or the complete file. On failure the temp file is
+    /// removed and existing generations are untouched. If only the final
+    /// directory fsync fails, the new file is in place but may not survive
+    /// a power loss; the older generations are still there to fall back to.
+    ///
+    /// `rename` replaces whatever is at the target, a symlink included,
+    /// without following it.
+    pub fn write_generation(&self, number: u64, bytes: &[u8]) -> Result<PathBuf> {
+        let target = self.generation_path(number);
+        let temp = self.dir.join(format!(
+            ".{}.g{number}.{}.{}.tmp",
+            self.stem,
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        if let Err(err) = write_durably(&temp, bytes).and_then(|()| {
+            fs::rename(&temp, &target)
+                .map_err(|e| Error::io("rename a temporary file onto", &target, e))
+        }) {
+            // Best effort: the error we return matters more than this one.
+            let _ = fs::remove_file(&temp);
+            return Err(err);
+        }
+        sync_dir(&self.dir)?;
+        Ok(target)
+    }
+
+    /// Deletes all but the newest `keep` generations, then fsyncs the
+    /// directory. Call it only after the newest generation is durable
+    /// ([`DirStore::write_generation`] returned), so a crash never leaves
+    /// fewer good generations than intended.
+    ///
+    /// Tries every deletion and returns the first error.
+    pub fn prune(&self, keep: usize) -> Result<()> {
+        let old = self.list_generations()?.into_iter().skip(keep);
+        let deleted = remove_files(old.map(|g| g.path));
+        let synced = sync_dir(&self.dir);
+        deleted.and(synced)
+    }
+
+    /// Renames a bad or stale file to `{file}.stale` (or `{file}.stale.1`,
+    /// `.stale.2`, ... if taken) so it is out of the way but kept for
+    /// inspection, and returns the new path. `why` is recorded in a
+    /// `tracing` event.
+    ///
+    /// Checking for a free name and renaming are two steps; that is safe
+    /// because the caller holds the run's lock.
+    pub fn move_aside(&self, path: &Path, why: &str) -> Result<PathBuf> {
+        let mut name = path.as_os_str().to_owned();
+        name.push(STALE_SUFFIX);
+        let base = PathBuf::from(name);
+        let mut candidate = base.clone();
+        let mut n = 0u32;
+        loop {
+            match fs::symlink_metadata(&candidate) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                Err(e) => return Err(Error::io("inspect", &candidate, e)),
+                Ok(_) if n >= 10_000 => {
+                    return Err(Error::io(
+                        "find a free name to move aside",
+                        path,
+                        io::Error::other("too many .stale files; delete old ones"),
+                    ));
+                }
+                Ok(_) => {
+                    n += 1;
+                    let mut name = base.clone().into_os_string();
+                    name.push(format!(".{n}"));
+                    candidate = PathBuf::from(name);
+                }
+            }
+        }
+        fs::rename(path, &candidate).map_err(|e| Error::io("move aside", path, e))?;
+        sync_dir(&self.dir)?;
+        tracing::debug!(from = %path.display(), to = %candidate.display(), why, "moved checkpoint aside");
+        Ok(candidate)
+    }
+
+    /// Deletes every generation of this run (after the computation
+    /// completed), then fsyncs the directory. Tries every deletion and
+    /// returns the first error.
+    pub fn remove_all(&self) -> Result<()> {
+        self.prune(0)
+    }
+
+    /// Reads a whole file; errors name the path.
+    pub fn read(&self, path: &Path) -> Result<Vec<u8>> {
+        fs::read(path).map_err(|e| Error::io("read", path, e))
+    }
+
+    /// Deletes temp files this run's saves left behind when a process died
+    /// mid-save (`.{stem}.g{N}.{pid}.{counter}.tmp`), and returns the paths
+    /// it deleted. Safe only while holding the run's lock, which makes the
+    /// caller the only writer for this stem.
+    ///
+    /// Best effort: a leftover temp file is harmless (it never looks like a
+    /// generation), so failures are only recorded as `tracing` events.
+    pub fn clean_temp_files(&self) -> Vec<PathBuf> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::debug!(dir = %self.dir.display(), error = %e, "could not list for temp files");
+                return Vec::new();
+            }
+        };
+        let mut removed = Vec::new();
+        for entry in entries.flatten() {
+            if !entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| self.is_temp_file(n))
+            {
+                continue;
+            }
+            let path = entry.path();
+            match fs::remove_file(&path) {
+                Ok(()) => removed.push(path),
+                Err(e) => {
+                    tracing::debug!(path = %path.display(), error = %e, "could not delete temp file")
+                }
+            }
+        }
+        removed
+    }
+
+    /// The generation number in `name` if it is exactly
+    /// `{stem}.g{N:08}.ckpt`. Only the canonical spelling is accepted, so
+    /// each number has one file name.
+    fn parse_generation(&self, name: &str) -> Option<u64> {
+        let digits = name
+            .strip_prefix(self.stem.as_str())?
+            .strip_prefix(".g")?
+            .strip_suffix(EXTENSION)?;
+        let number = parse_digits(digits)?;
+        (format!("{number:08}") == digits).then_some(number)
+    }
+
+    /// Whether `name` is exactly `.{stem}.g{N}.{pid}.{counter}.tmp`. Exact,
+    /// because another run's stem may extend ours (`run` and `run.g1`).
+    fn is_temp_file(&self, name: &str) -> bool {
+        let Some(rest) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_prefix(self.stem.as_str()))
+            .and_then(|n| n.strip_prefix(".g"))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            return false;
+        };
+        let parts: Vec<&str> = rest.split('.').collect();
+        parts.len() == 3 && parts.iter().all(|p| parse_digits(p).is_some())
+    }
+}
+
+/// Refuses names that are not a single, non-hidden path component.
+pub(crate) fn check_stem(stem: &str) -> Result<()> {
+    let reason = if stem.is_empty() {
+        "it is empty"
+    } else if stem.contains('/') || stem.contains('\0') {
+        "it contains '/' or a NUL byte"
+    } else if stem.starts_with('.') {
+        "it starts with '.'"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidName {
+        name: stem.to_owned(),
+        reason,
+    })
+}
+
+/// Creates `dir` and missing parents with mode 0700: checkpoints can hold
+/// anything the computation holds, so other users should not read them.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("create directory", dir, e))
+}
+
+/// A non-empty run of ASCII digits as a `u64`.
+fn parse_digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Creates `path` (which must not exist) with mode 0600, writes `bytes` and
+/// fsyncs it.
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io("create", path, e))?;
+    file.write_all(bytes)
+        .map_err(|e| Error::io("write", path, e))?;
+    // Without this the rename can reach the disk before the data, and a
+    // power loss leaves an empty or partial file under the final name.
+    file.sync_all().map_err(|e| Error::io("fsync", path, e))
+}
+
+/// Fsyncs a directory so that renames and deletions in it are durable.
+fn sync_dir(dir: &Path) -> Result<()> {
+    let handle = File::open(dir).map_err(|e| Error::io("open directory", dir, e))?;
+    match handle.sync_all() {
+        Ok(()) => Ok(()),
+        // Some file systems (certain FUSE and network mounts) cannot fsync
+        // a directory at all; there the rename is as durable as it gets.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(Error::io("fsync directory", dir, e)),
+    }
+}
+
+/// Deletes every file, ignoring ones already gone; returns the first error.
+fn remove_files(paths: impl IntoIterator<Item = PathBuf>) -> Result<()> {
+    let mut first_error = None;
+    for path in paths {
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                first_error.get_or_insert(Error::io("delete", &path, e));
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{PermissionsExt, symlink};
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).expect("stat").permissions().mode() & 0o777
+    }
+
+    fn numbers(store: &DirStore) -> Vec<u64> {
+        store
+            .list_generations()
+            .expect("list")
+            .iter()
+            .map(|g| g.number)
+            .collect()
+    }
+
+    /// Whether permission bits bind this process (they do not for root).
+    fn permissions_are_enforced(scratch: &Path) -> bool {
+        let probe = scratch.join("probe");
+        fs::create_dir(&probe).expect("mkdir probe");
+        fs::set_permissions(&probe, fs::Permissions::from_mode(0o500)).expect("chmod");
+        let enforced = File::create(probe.join("x")).is_err();
+        fs::set_permissions(&probe, fs::Permissions::from_mode(0o700)).expect("chmod");
+        enforced
+    }
+
+    #[test]
+    fn write_list_prune_remove() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(&tmp.path().join("a/b/.checkpoints"), "run").expect("open");
+        assert!(numbers(&store).is_empty());
+        for n in [1, 2, 3, 10, 123_456_789] {
+            let path = store
+                .write_generation(n, format!("gen {n}").as_bytes())
+                .expect("write");
+            assert_eq!(path, store.generation_path(n));
+            assert_eq!(fs::read(&path).unwrap(), format!("gen {n}").as_bytes());
+        }
+        assert_eq!(
+            store.generation_path(3).file_name().unwrap(),
+            "run.g00000003.ckpt"
+        );
+        assert_eq!(numbers(&store), [123_456_789, 10, 3, 2, 1]);
+
+        // Overwriting a generation replaces it.
+        store.write_generation(10, b"again").expect("rewrite");
+        assert_eq!(fs::read(store.generation_path(10)).unwrap(), b"again");
+
+        store.prune(2).expect("prune");
+        assert_eq!(numbers(&store), [123_456_789, 10]);
+        store.prune(5).expect("prune keeping more than exist");
+        assert_eq!(numbers(&store), [123_456_789, 10]);
+        store.remove_all().expect("remove all");
+        assert!(numbers(&store).is_empty());
+    }
+
+    #[test]
+    fn listing_ignores_other_files() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(tmp.path(), "run").expect("open");
+        let other = DirStore::open(tmp.path(), "run.g1").expect("open other");
+        store.write_generation(7, b"x").expect("write");
+        other.write_generation(8, b"y").expect("write other");
+        for name in [
+            "run.g00000009.ckpt.stale",
+            "run.g00000009.ckpt.stale.1",
+            ".run.g9.1.1.tmp",
+            "run.g9.ckpt",
+            "run.g000000009.ckpt",
+            "run.g+0000009.ckpt",
+            "run.g0000000a.ckpt",
+            "run.g.ckpt",
+            "runx.g00000009.ckpt",
+            "run.lock",
+        ] {
+            fs::write(tmp.path().join(name), b"z").expect("write decoy");
+        }
+        fs::create_dir(tmp.path().join("run.g00000011.ckpt")).expect("mkdir decoy");
+        symlink("/etc/passwd", tmp.path().join("run.g00000012.ckpt")).expect("symlink decoy");
+        assert_eq!(numbers(&store), [7]);
+        assert_eq!(numbers(&other), [8]);
+        assert_eq!(
+            store.list_generations().unwrap()[0].path,
+            store.generation_path(7)
+        );
+    }
+
+    #[test]
+    fn files_are_0600_and_new_dirs_0700() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("outer/ckpt");
+        let store = DirStore::open(&dir, "run").expect("open");
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&tmp.path().join("outer")), 0o700);
+        let path = store.write_generation(1, b"secret").expect("write");
+        assert_eq!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn invalid_stems_are_errors() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for stem in ["", "a/b", ".hidden", "..", "a\0b"] {
+            let err = DirStore::open(tmp.path(), stem).expect_err(stem);
+            assert!(matches!(err, Error::InvalidName { .. }), "{stem:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn failed_write_leaves_no_temp_file_and_keeps_generations() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(tmp.path(), "run").expect("open");
+        store.write_generation(1, b"good").expect("write");
+
+        // The target is a non-empty directory: the rename fails after the
+        // temp file was written, whoever runs the test.
+        let blocked = store.generation_path(2);
+        fs::create_dir(&blocked).expect("mkdir");
+        fs::write(blocked.join("inside"), b"").expect("fill");
+        let err = store
+            .write_generation(2, b"new")
+            .expect_err("rename over a dir");
+        let msg = err.to_string();
+        assert!(msg.contains("rename"), "{msg}");
+        assert!(msg.contains("run.g00000002.ckpt"), "{msg}");
+        let leftovers: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        assert_eq!(fs::read(store.generation_path(1)).unwrap(), b"good");
+    }
+
+    #[test]
+    fn write_into_read_only_dir_fails_cleanly() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        if !permissions_are_enforced(tmp.path()) {
+            eprintln!("skipped: permission bits do not bind this user (root?)");
+            return;
+        }
+        let dir = tmp.path().join("ro");
+        let store = DirStore::open(&dir, "run").expect("open");
+        store.write_generation(1, b"good").expect("write");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o500)).expect("chmod");
+        let result = store.write_generation(2, b"new");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).expect("chmod back");
+        let err = result.expect_err("write into read-only dir");
+        assert!(
+            matches!(&err, Error::Io { action: "create", path, .. } if path.starts_with(&dir)),
+            "{err}"
+        );
+        assert_eq!(numbers(&store), [1]);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn symlink_at_the_target_is_replaced_not_followed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(&tmp.path().join("ckpt"), "run").expect("open");
+        let victim = tmp.path().join("victim.txt");
+        fs::write(&victim, b"precious").expect("write victim");
+        let target = store.generation_path(1);
+        symlink(&victim, &target).expect("plant symlink");
+
+        store.write_generation(1, b"checkpoint").expect("write");
+        assert!(
+            !fs::symlink_metadata(&target)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"checkpoint");
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+    }
+
+    #[test]
+    fn move_aside_picks_a_free_name() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(tmp.path(), "run").expect("open");
+        let mut moved = Vec::new();
+        for _ in 0..3 {
+            let path = store.write_generation(4, b"old schema").expect("write");
+            moved.push(
+                store
+                    .move_aside(&path, "schema changed")
+                    .expect("move aside"),
+            );
+        }
+        let names: Vec<_> = moved
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "run.g00000004.ckpt.stale",
+                "run.g00000004.ckpt.stale.1",
+                "run.g00000004.ckpt.stale.2"
+            ]
+        );
+        assert!(numbers(&store).is_empty());
+        assert_eq!(fs::read(&moved[2]).unwrap(), b"old schema");
+    }
+
+    #[test]
+    fn clean_temp_files_removes_only_this_runs_temps() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(tmp.path(), "run").expect("open");
+        store.write_generation(1, b"keep").expect("write");
+        let ours = [".run.g2.4242.0.tmp", ".run.g10.1.17.tmp"];
+        let not_ours = [
+            ".run.g5.g2.1.1.tmp",
+            ".other.g2.1.1.tmp",
+            ".run.g2.1.tmp",
+            "run.g2.1.1.tmp",
+        ];
+        for name in ours.iter().chain(&not_ours) {
+            fs::write(tmp.path().join(name), b"partial").expect("write");
+        }
+        let mut removed = store.clean_temp_files();
+        removed.sort();
+        let mut expected: Vec<_> = ours.iter().map(|n| tmp.path().join(n)).collect();
+        expected.sort();
+        assert_eq!(removed, expected);
+        for name in not_ours {
+            assert!(tmp.path().join(name).exists(), "{name} was deleted");
+        }
+        assert_eq!(numbers(&store), [1]);
+    }
+}

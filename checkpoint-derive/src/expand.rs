@@ -1,0 +1,561 @@
+//! Writes the checkpointing function: a state struct named after the
+//! function, a run opened at the top, each `#[state]` local taking its
+//! saved value, and each save-point loop resuming and saving.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, FnArg, Ident, ItemFn, Lifetime, Local, Pat, ReturnType, Type};
+
+use crate::args::Args;
+use crate::model::{self, LoopKind, Model};
+
+/// The entry point: parse, model, expand. On any error the user's function
+/// is emitted unchanged beside the errors, so one mistake is one error.
+pub fn checkpointed(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut item: ItemFn = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(err) => {
+            let err = syn::Error::new(err.span(), "#[checkpointed] goes on a function");
+            let mut out = err.to_compile_error();
+            out.extend(input);
+            return out;
+        }
+    };
+    let mut errors = Vec::new();
+    let args = syn::parse2::<Args>(args).unwrap_or_else(|err| {
+        errors.push(err);
+        Args::default()
+    });
+    check_signature(&item, &args, &mut errors);
+    let model = model::build(&item.block, &mut errors);
+    if errors.is_empty() && model.state.is_empty() {
+        errors.push(syn::Error::new(
+            item.sig.ident.span(),
+            "#[checkpointed] found no #[state] local: mark the locals that hold the computation's progress, e.g. `#[state] let mut total = 0;`",
+        ));
+    }
+    if let Some(first) = errors.first().cloned() {
+        let combined = errors.into_iter().skip(1).fold(first, |mut all, err| {
+            all.combine(err);
+            all
+        });
+        StripAttrs.visit_item_fn_mut(&mut item);
+        let mut out = combined.to_compile_error();
+        out.extend(item.into_token_stream());
+        return out;
+    }
+    expand(item, &args, &model)
+}
+
+fn check_signature(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) {
+    let sig = &item.sig;
+    if let Some(token) = &sig.asyncness {
+        errors.push(syn::Error::new(
+            token.span,
+            "#[checkpointed] does not support `async fn`: call a checkpointed synchronous function from it instead",
+        ));
+    }
+    if let Some(token) = &sig.constness {
+        errors.push(syn::Error::new(
+            token.span,
+            "#[checkpointed] cannot go on a `const fn`",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(
+            variadic,
+            "#[checkpointed] does not support variadic functions",
+        ));
+    }
+    if let Some(key) = &args.key {
+        let names = argument_names(item);
+        for ident in key {
+            if !names.iter().any(|name| name == ident) {
+                errors.push(syn::Error::new(
+                    ident.span(),
+                    format!("`key` names `{ident}`, which is not an argument of this function"),
+                ));
+            }
+        }
+    }
+}
+
+/// The names bound by the function's arguments (not `self`).
+fn argument_names(item: &ItemFn) -> Vec<Ident> {
+    let mut names = Vec::new();
+    for arg in &item.sig.inputs {
+        if let FnArg::Typed(typed) = arg {
+            collect_idents(&typed.pat, &mut names);
+        }
+    }
+    names
+}
+
+fn collect_idents(pat: &Pat, names: &mut Vec<Ident>) {
+    match pat {
+        Pat::Ident(node) => names.push(node.ident.clone()),
+        Pat::Tuple(node) => node.elems.iter().for_each(|p| collect_idents(p, names)),
+        Pat::TupleStruct(node) => node.elems.iter().for_each(|p| collect_idents(p, names)),
+        Pat::Struct(node) => node
+            .fields
+            .iter()
+            .for_each(|f| collect_idents(&f.pat, names)),
+        Pat::Slice(node) => node.elems.iter().for_each(|p| collect_idents(p, names)),
+        Pat::Reference(node) => collect_idents(&node.pat, names),
+        Pat::Paren(node) => collect_idents(&node.pat, names),
+        Pat::Type(node) => collect_idents(&node.pat, names),
+        _ => {}
+    }
+}
+
+/// Removes `#[state]` and `#[checkpoint(...)]`, which mean nothing to rustc.
+struct StripAttrs;
+
+impl VisitMut for StripAttrs {
+    fn visit_attributes_mut(&mut self, attrs: &mut Vec<syn::Attribute>) {
+        attrs.retain(|attr| !model::is_state_attr(attr) && !model::is_loop_attr(attr));
+    }
+}
+
+fn private() -> TokenStream {
+    quote!(::checkpoint_core::__private)
+}
+
+fn generated(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+// Input:
+//     #[checkpointed]
+//     fn factorial(n: u64) -> u128 {
+//         #[state] let mut prod: u128 = 1;
+//         for i in 1..=n as u128 { prod *= i; }
+//         prod
+//     }
+// Output:
+//     fn factorial(n: u64) -> u128 {
+//         mod __checkpoint_schema { pub struct FactorialState<Prod> { pub prod: Option<Prod> } ... }
+//         static __CHECKPOINT_FUNCTION: Function = Function { function: "factorial", ... };
+//         let __checkpoint_run = Run::<FactorialState<_>>::start(&__CHECKPOINT_FUNCTION, &(&n,));
+//         let mut __checkpoint_restored = /* the saved state, or all fields None */;
+//         let __checkpoint_result = (|| -> u128 {
+//             let mut prod: u128 = match __checkpoint_restored.prod.take() { Some(v) => v, None => 1 };
+//             /* each save-point loop: see `expand_loop` */
+//             prod
+//         })();
+//         __checkpoint_run.finish(/* Ok, Some or a plain value: completed */);
+//         __checkpoint_result
+//     }
+fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
+    let private = private();
+    let fn_name = item.sig.ident.clone();
+    let struct_name = format_ident!("{}State", model::camel_case(&fn_name.to_string()));
+    let fields: Vec<&Ident> = model.state.iter().map(|s| &s.field).collect();
+    let params: Vec<&Ident> = model.state.iter().map(|s| &s.param).collect();
+    let field_names: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    let placeholders = model.state.iter().map(|_| quote!(_));
+
+    let code_fingerprint = fnv1a(item.to_token_stream().to_string().as_bytes());
+    let function_static = function_static(&fn_name, args, model, code_fingerprint);
+    let key = key_tuple(&item, args);
+
+    let run = generated("__checkpoint_run");
+    let restored = generated("__checkpoint_restored");
+    let result = generated("__checkpoint_result");
+    let function = generated("__CHECKPOINT_FUNCTION");
+    let schema_mod = generated("__checkpoint_schema");
+
+    let mut rewriter = Rewriter {
+        model,
+        struct_path: quote!(#schema_mod::#struct_name),
+        next_loop: 0,
+        next_state: 0,
+    };
+    rewriter.visit_block_mut(&mut item.block);
+    let body = &item.block;
+
+    let return_type = match &item.sig.output {
+        ReturnType::Default => Some(quote!(())),
+        ReturnType::Type(_, ty) if annotatable(ty) => Some(ty.to_token_stream()),
+        ReturnType::Type(..) => None,
+    };
+    let closure = match return_type {
+        Some(ty) => quote!(|| -> #ty #body),
+        None => quote!(|| #body),
+    };
+
+    let new_body = quote! {
+        {
+            mod #schema_mod {
+                #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
+                #[serde(crate = "::checkpoint_core::__private::serde")]
+                pub struct #struct_name<#(#params),*> {
+                    #(pub #fields: ::core::option::Option<#params>,)*
+                }
+
+                impl<#(#params),*> ::checkpoint_core::__private::StateSchema for #struct_name<#(#params),*> {
+                    fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                        #(schema.field::<#params>(#field_names);)*
+                    }
+                }
+            }
+            #function_static
+            let #run = #private::Run::<#schema_mod::#struct_name<#(#placeholders),*>>::start(&#function, #key);
+            let mut #restored = match #run.take_state() {
+                ::core::option::Option::Some(state) => state,
+                ::core::option::Option::None => #schema_mod::#struct_name {
+                    #(#fields: ::core::option::Option::None,)*
+                },
+            };
+            #[allow(clippy::redundant_closure_call)]
+            let #result = (#closure)();
+            let completed = {
+                #[allow(unused_imports)]
+                use #private::{FallibleOutcome as _, PlainOutcome as _};
+                (&#private::Outcome(&#result)).completed()
+            };
+            #run.finish(completed);
+            #result
+        }
+    };
+    item.block = Box::new(syn::parse2(new_body).expect("the generated body is a block"));
+    item.into_token_stream()
+}
+
+/// Whether a return type can be written on the body's closure: not with
+/// `impl Trait` or elided lifetimes, which mean something else there.
+fn annotatable(ty: &Type) -> bool {
+    let text = ty.to_token_stream().to_string();
+    !(text.contains("impl ") || text.contains("'_") || has_elided_reference(ty))
+}
+
+fn has_elided_reference(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl VisitMut for Finder {
+        fn visit_type_reference_mut(&mut self, node: &mut syn::TypeReference) {
+            self.0 |= node.lifetime.is_none();
+            visit_mut::visit_type_reference_mut(self, node);
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_type_mut(&mut ty.clone());
+    finder.0
+}
+
+fn function_static(
+    fn_name: &Ident,
+    args: &Args,
+    model: &Model,
+    code_fingerprint: u64,
+) -> TokenStream {
+    let private = private();
+    let function = generated("__CHECKPOINT_FUNCTION");
+    let fn_text = fn_name.to_string();
+    let name = match &args.name {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let optional = |value: Option<TokenStream>| match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    };
+    let dir = optional(args.dir.as_ref().map(ToTokens::to_token_stream));
+    let every_ms = optional(args.every_ms.map(|ms| quote!(#ms)));
+    let every_iters = optional(args.every_iters.map(|n| quote!(#n)));
+    let keep = optional(args.keep.map(|n| quote!(#n)));
+    let zstd_level = optional(
+        args.zstd_level
+            .map(|level| optional(level.map(|l| quote!(#l)))),
+    );
+    let keep_on_success = args.keep_on_success;
+    let strict = args.strict;
+    let on_code_change = match &args.on_code_change {
+        Some(variant) => quote!(::checkpoint_core::OnCodeChange::#variant),
+        None => quote!(::checkpoint_core::OnCodeChange::Resume),
+    };
+    let loop_shape = &model.loop_shape;
+    quote! {
+        static #function: #private::Function = #private::Function {
+            crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+                ::core::option::Option::Some(name) => name,
+                ::core::option::Option::None => "",
+            },
+            module_path: ::core::module_path!(),
+            function: #fn_text,
+            name: #name,
+            code_fingerprint: #code_fingerprint,
+            loop_shape: #loop_shape,
+            options: #private::FunctionOptions {
+                dir: #dir,
+                every_ms: #every_ms,
+                every_iters: #every_iters,
+                keep: #keep,
+                zstd_level: #zstd_level,
+                keep_on_success: #keep_on_success,
+                on_code_change: #on_code_change,
+                strict: #strict,
+            },
+        };
+    }
+}
+
+/// `&(&a, &b)`: the arguments that identify the run, by reference.
+fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
+    let names = match &args.key {
+        Some(key) => key.clone(),
+        None => argument_names(item),
+    };
+    let refs = names
+        .iter()
+        .map(|name| quote_spanned!(name.span()=> &#name));
+    quote!(&(#(#refs,)*))
+}
+
+/// Rewrites `#[state]` locals and save-point loops, numbering them in the
+/// order `model::build` met them.
+struct Rewriter<'m> {
+    model: &'m Model,
+    struct_path: TokenStream,
+    next_loop: u32,
+    next_state: usize,
+}
+
+impl VisitMut for Rewriter<'_> {
+    fn visit_local_mut(&mut self, local: &mut Local) {
+        let is_state = local.attrs.iter().any(model::is_state_attr);
+        visit_mut::visit_local_mut(self, local);
+        if !is_state {
+            return;
+        }
+        local.attrs.retain(|attr| !model::is_state_attr(attr));
+        let state = &self.model.state[self.next_state];
+        self.next_state += 1;
+        let restored = generated("__checkpoint_restored");
+        let value = generated("__checkpoint_value");
+        let field = &state.field;
+        if let Some(init) = &mut local.init {
+            let user_init = &init.expr;
+            let span = syn::spanned::Spanned::span(&**user_init);
+            let new_init = quote_spanned! {span=>
+                match #restored.#field.take() {
+                    ::core::option::Option::Some(#value) => #value,
+                    ::core::option::Option::None => #user_init,
+                }
+            };
+            *init.expr = syn::parse2(new_init).expect("a match expression");
+        }
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                let id = self.next_loop;
+                self.next_loop += 1;
+                visit_mut::visit_expr_mut(self, expr);
+                strip_loop_attrs(expr);
+                if self.model.loops[id as usize].save_point {
+                    let rewritten = self.expand_loop(id, expr);
+                    *expr = syn::parse2(rewritten).expect("the rewritten loop is an expression");
+                }
+            }
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+            _ => visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+fn strip_loop_attrs(expr: &mut Expr) {
+    let attrs = match expr {
+        Expr::ForLoop(node) => &mut node.attrs,
+        Expr::While(node) => &mut node.attrs,
+        Expr::Loop(node) => &mut node.attrs,
+        _ => return,
+    };
+    attrs.retain(|attr| !model::is_loop_attr(attr));
+}
+
+impl Rewriter<'_> {
+    // Input:
+    //     'outer: for i in 0..n { body }
+    // Output:
+    //     {
+    //         let mut __checkpoint_loop_0 = __checkpoint_run.enter(0, 0);
+    //         if !__checkpoint_loop_0.finished_phase() {
+    //             let mut __checkpoint_iter = IntoIterator::into_iter(0..n);
+    //             __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+    //             'outer: for i in __checkpoint_iter {
+    //                 '__checkpoint_next_0: { body }   // `continue` becomes `break '__checkpoint_next_0`
+    //                 if __checkpoint_loop_0.iteration_done() {
+    //                     __checkpoint_run.save(&[__checkpoint_loop_0.position()], &FactorialState { prod: Some(&prod) });
+    //                 }
+    //             }
+    //         }
+    //     }
+    // `while` and `loop` are alike, without the iterator; a `while` that
+    // holds a save point does not test its condition again when the run
+    // resumes in the middle of its iteration.
+    fn expand_loop(&self, id: u32, expr: &mut Expr) -> TokenStream {
+        let info = &self.model.loops[id as usize];
+        let run = generated("__checkpoint_run");
+        let frame = format_ident!("__checkpoint_loop_{}", id, span = Span::mixed_site());
+        let next = Lifetime::new(&format!("'__checkpoint_next_{id}"), Span::mixed_site());
+        let depth = info.enclosing.len();
+        let enter = quote!(let mut #frame = #run.enter(#id, #depth););
+        let save = self.save_statement(id);
+
+        let label = match &*expr {
+            Expr::ForLoop(node) => node.label.clone(),
+            Expr::While(node) => node.label.clone(),
+            Expr::Loop(node) => node.label.clone(),
+            _ => unreachable!("only loops are expanded"),
+        };
+        let body = match expr {
+            Expr::ForLoop(node) => &mut node.body,
+            Expr::While(node) => &mut node.body,
+            Expr::Loop(node) => &mut node.body,
+            _ => unreachable!("only loops are expanded"),
+        };
+        let user_body = if info.has_continue {
+            let mut continues = Continues {
+                label: label.as_ref().map(|l| l.name.clone()),
+                next: next.clone(),
+                depth: 0,
+            };
+            continues.visit_block_mut(body);
+            quote!(#next: #body)
+        } else {
+            quote!(#body)
+        };
+        let new_body = quote!({
+            #user_body
+            #save
+        });
+        match &*expr {
+            Expr::ForLoop(node) => {
+                let attrs = &node.attrs;
+                let iter = generated("__checkpoint_iter");
+                let pat = &node.pat;
+                let iterable = &node.expr;
+                quote!({
+                    #enter
+                    if !#frame.finished_phase() {
+                        let mut #iter = ::core::iter::IntoIterator::into_iter(#iterable);
+                        #frame.fast_forward(&mut #iter);
+                        #(#attrs)* #label for #pat in #iter #new_body
+                    }
+                })
+            }
+            Expr::While(node) => {
+                let attrs = &node.attrs;
+                let cond = &node.cond;
+                let header = if info.has_inner_save_point && info.kind == LoopKind::While {
+                    quote!(#frame.resuming_mid_iteration() || (#cond))
+                } else {
+                    quote!(#cond)
+                };
+                quote!({
+                    #enter
+                    if !#frame.finished_phase() {
+                        #(#attrs)* #label while #header #new_body
+                    }
+                })
+            }
+            Expr::Loop(node) if info.has_break => {
+                let attrs = &node.attrs;
+                quote!({
+                    #enter
+                    if !#frame.finished_phase() {
+                        #(#attrs)* #label loop #new_body
+                    }
+                })
+            }
+            // A loop that only `return`s out cannot have finished before
+            // the save; keeping it bare keeps its type `!`.
+            Expr::Loop(node) => {
+                let attrs = &node.attrs;
+                quote!({
+                    #enter
+                    #(#attrs)* #label loop #new_body
+                })
+            }
+            _ => unreachable!("only loops are expanded"),
+        }
+    }
+
+    fn save_statement(&self, id: u32) -> TokenStream {
+        let info = &self.model.loops[id as usize];
+        let run = generated("__checkpoint_run");
+        let frame = format_ident!("__checkpoint_loop_{}", id, span = Span::mixed_site());
+        let positions = info
+            .enclosing
+            .iter()
+            .chain(std::iter::once(&id))
+            .map(|loop_id| {
+                let frame =
+                    format_ident!("__checkpoint_loop_{}", loop_id, span = Span::mixed_site());
+                quote!(#frame.position())
+            });
+        let struct_path = &self.struct_path;
+        let fields = self.model.state.iter().enumerate().map(|(index, state)| {
+            let field = &state.field;
+            if info.live.contains(&index) {
+                let ident = &state.ident;
+                quote!(#field: ::core::option::Option::Some(&#ident))
+            } else {
+                quote!(#field: ::core::option::Option::None::<()>)
+            }
+        });
+        quote! {
+            #[allow(unreachable_code)]
+            if #frame.iteration_done() {
+                #run.save(&[#(#positions),*], &#struct_path { #(#fields),* });
+            }
+        }
+    }
+}
+
+/// Turns every `continue` that targets the loop into a `break` out of the
+/// loop body's labelled block, so the save at the end of the body runs.
+struct Continues {
+    label: Option<Lifetime>,
+    next: Lifetime,
+    depth: usize,
+}
+
+impl VisitMut for Continues {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                self.depth += 1;
+                visit_mut::visit_expr_mut(self, expr);
+                self.depth -= 1;
+            }
+            Expr::Continue(node) => {
+                let ours = match &node.label {
+                    None => self.depth == 0,
+                    Some(label) => self.label.as_ref().is_some_and(|l| l.ident == label.ident),
+                };
+                if ours {
+                    let next = &self.next;
+                    let attrs = &node.attrs;
+                    *expr =
+                        syn::parse2(quote!(#(#attrs)* break #next)).expect("a break expression");
+                }
+            }
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+            _ => visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint of the function's code.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

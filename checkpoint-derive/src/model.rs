@@ -1,0 +1,641 @@
+//! A model of the function: its `#[state]` locals and its loops, found in
+//! one walk over the body, with every misuse collected as a spanned error.
+//!
+//! Which loops are save points: a loop is one when it mentions a `#[state]`
+//! local (or declares one) and is not marked `#[checkpoint(off)]`. A loop
+//! that touches no state is plain code: on resume it simply runs again.
+//! The locals saved at a loop's save point are the `#[state]` locals
+//! declared before the loop in the blocks around it; the ones declared in
+//! its own body start afresh with each iteration.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Attribute, Block, Expr, Ident, Lifetime, Local, Pat};
+
+use crate::args::LoopArgs;
+
+/// A `#[state] let` local.
+pub struct StateLocal {
+    /// The local as the user named it (its span points at the declaration).
+    pub ident: Ident,
+    /// The field of the state struct: the local's name, made unique.
+    pub field: Ident,
+    /// The struct's type parameter for this field.
+    pub param: Ident,
+    seen: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum LoopKind {
+    For,
+    While,
+    WhileLet,
+    Loop,
+}
+
+/// A loop of the body, numbered in the order the walk meets it.
+pub struct LoopModel {
+    pub kind: LoopKind,
+    pub save_point: bool,
+    /// Save-point loops around this one, outermost first.
+    pub enclosing: Vec<u32>,
+    /// `#[state]` locals saved at this loop's save point.
+    pub live: Vec<usize>,
+    /// A save point is nested inside: on resume this loop may be entered
+    /// in the middle of an iteration.
+    pub has_inner_save_point: bool,
+    /// A `break` leaves this loop (so it can be skipped as a finished phase).
+    pub has_break: bool,
+    /// A `continue` targets this loop.
+    pub has_continue: bool,
+}
+
+pub struct Model {
+    pub state: Vec<StateLocal>,
+    pub loops: Vec<LoopModel>,
+    /// The nesting of the save-point loops, e.g. `0(1()2())3()`.
+    pub loop_shape: String,
+}
+
+/// Walks `block` and builds its model; misuse goes into `errors`.
+pub fn build(block: &Block, errors: &mut Vec<syn::Error>) -> Model {
+    let mut walker = Walker {
+        model: Model {
+            state: Vec::new(),
+            loops: Vec::new(),
+            loop_shape: String::new(),
+        },
+        scopes: vec![Vec::new()],
+        save_points: Vec::new(),
+        errors,
+    };
+    walker.visit_block(block);
+    for state in &walker.model.state {
+        if !state.seen {
+            walker.errors.push(syn::Error::new(
+                state.ident.span(),
+                format!(
+                    "no save point sees the #[state] local `{}`: a save happens at the end of an iteration of a loop that uses state, and saves the #[state] locals declared before that loop, outside its body",
+                    state.ident
+                ),
+            ));
+        }
+    }
+    walker.model
+}
+
+struct Binding {
+    name: Ident,
+    state: Option<usize>,
+}
+
+struct Walker<'e> {
+    model: Model,
+    /// Names bound in each enclosing block, innermost last.
+    scopes: Vec<Vec<Binding>>,
+    /// Ids of the save-point loops being walked, outermost first.
+    save_points: Vec<u32>,
+    errors: &'e mut Vec<syn::Error>,
+}
+
+/// Whether `attr` is `#[state]`.
+pub fn is_state_attr(attr: &Attribute) -> bool {
+    attr.path().is_ident("state")
+}
+
+/// Whether `attr` is `#[checkpoint(...)]`.
+pub fn is_loop_attr(attr: &Attribute) -> bool {
+    attr.path().is_ident("checkpoint")
+}
+
+impl Walker<'_> {
+    fn bind_pattern(&mut self, pat: &Pat) {
+        let mut names = Vec::new();
+        pattern_bindings(pat, &mut names);
+        let scope = self
+            .scopes
+            .last_mut()
+            .expect("the walker always has a scope");
+        scope.extend(names.into_iter().map(|name| Binding { name, state: None }));
+    }
+
+    fn state_names(&self) -> Vec<String> {
+        self.scopes
+            .iter()
+            .flatten()
+            .filter(|binding| binding.state.is_some())
+            .map(|binding| binding.name.to_string())
+            .collect()
+    }
+
+    /// The state locals visible here; an error for each one hidden by a
+    /// later binding of the same name (the save could not reach it).
+    fn live_state(&mut self) -> Vec<usize> {
+        let mut live = Vec::new();
+        let bindings: Vec<&Binding> = self.scopes.iter().flatten().collect();
+        for (position, binding) in bindings.iter().enumerate() {
+            let Some(state) = binding.state else { continue };
+            let shadow = bindings[position + 1..]
+                .iter()
+                .rev()
+                .find(|later| later.name == binding.name);
+            match shadow {
+                None => live.push(state),
+                Some(later) if later.state.is_some() => {}
+                Some(later) => self.errors.push(syn::Error::new(
+                    later.name.span(),
+                    format!(
+                        "`{}` hides the #[state] local of the same name from the save point of a loop below; rename one of them",
+                        later.name
+                    ),
+                )),
+            }
+        }
+        live
+    }
+
+    fn state_local(&mut self, local: &Local) {
+        let ident = match &local.pat {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+            Pat::Type(typed) => match &*typed.pat {
+                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                    pat.ident.clone()
+                }
+                other => return self.bad_state_pattern(other),
+            },
+            other => return self.bad_state_pattern(other),
+        };
+        let Some(init) = &local.init else {
+            self.errors.push(syn::Error::new(
+                local.pat.span(),
+                "a #[state] local needs an initializer (`#[state] let x = ...;`): it gives the value of a fresh run",
+            ));
+            return;
+        };
+        if let Some((else_token, _)) = &init.diverge {
+            self.errors.push(syn::Error::new(
+                else_token.span,
+                "`let ... else` cannot be #[state]: bind the value first, then mark a plain `let` #[state]",
+            ));
+            return;
+        }
+        self.visit_expr(&init.expr);
+        let id = self.model.state.len();
+        let field = unique_field(&ident, &self.model.state);
+        let mut param_name = camel_case(&field.to_string());
+        while self
+            .model
+            .state
+            .iter()
+            .any(|state| state.param == param_name)
+        {
+            param_name.push('_');
+        }
+        let param = Ident::new(&param_name, Span::call_site());
+        self.model.state.push(StateLocal {
+            ident: ident.clone(),
+            field,
+            param,
+            seen: false,
+        });
+        let scope = self
+            .scopes
+            .last_mut()
+            .expect("the walker always has a scope");
+        scope.push(Binding {
+            name: ident,
+            state: Some(id),
+        });
+    }
+
+    fn bad_state_pattern(&mut self, pat: &Pat) {
+        self.errors.push(syn::Error::new(
+            pat.span(),
+            "#[state] needs a single name (`#[state] let mut x = ...;`), not a pattern: declare each state local on its own line",
+        ));
+    }
+
+    fn walk_loop(
+        &mut self,
+        kind: LoopKind,
+        attrs: &[Attribute],
+        label: Option<&Lifetime>,
+        whole: &Expr,
+        walk_inside: impl FnOnce(&mut Self),
+    ) {
+        let id = self.model.loops.len() as u32;
+        let mut args = LoopArgs::default();
+        for attr in attrs.iter().filter(|attr| is_loop_attr(attr)) {
+            match attr.parse_args::<LoopArgs>() {
+                Ok(parsed) => args.off |= parsed.off,
+                Err(err) => self.errors.push(err),
+            }
+        }
+        let mentions_state = {
+            let names = self.state_names();
+            let tokens = whole.to_token_stream();
+            mentions_any(tokens, &names) || declares_state(whole)
+        };
+        let save_point = mentions_state && !args.off;
+        let live = if save_point {
+            self.live_state()
+        } else {
+            Vec::new()
+        };
+        for &state in &live {
+            self.model.state[state].seen = true;
+        }
+        let (has_break, has_continue, breaks_with_value) = exits(whole, label);
+        if save_point && kind == LoopKind::Loop && breaks_with_value {
+            self.errors.push(syn::Error::new(
+                whole.span(),
+                "a `loop` that breaks with a value cannot be a save point: on a resume after it ended its value would be lost; keep the value in a #[state] local, or mark the loop #[checkpoint(off)]",
+            ));
+        }
+        if let Some(&parent) = self.save_points.last()
+            && save_point
+        {
+            self.model.loops[parent as usize].has_inner_save_point = true;
+        }
+        self.model.loops.push(LoopModel {
+            kind,
+            save_point,
+            enclosing: self.save_points.clone(),
+            live,
+            has_inner_save_point: false,
+            has_break,
+            has_continue,
+        });
+        if save_point {
+            self.model.loop_shape.push_str(&format!("{id}("));
+            self.save_points.push(id);
+        }
+        let inner_before = self.model.loops.iter().filter(|l| l.save_point).count();
+        walk_inside(self);
+        let inner_save_points =
+            self.model.loops.iter().filter(|l| l.save_point).count() - inner_before;
+        if save_point {
+            self.save_points.pop();
+            self.model.loop_shape.push(')');
+            if kind == LoopKind::WhileLet && self.model.loops[id as usize].has_inner_save_point {
+                self.errors.push(syn::Error::new(
+                    whole.span(),
+                    "a `while let` loop cannot contain a save point: the values it binds could not be restored in the middle of an iteration; use `while` or `loop` with state in #[state] locals",
+                ));
+            }
+        }
+        if args.off && inner_save_points > 0 {
+            let attr = attrs
+                .iter()
+                .find(|attr| is_loop_attr(attr))
+                .expect("off comes from an attribute");
+            self.errors.push(syn::Error::new(
+                attr.span(),
+                "this loop contains a save point, so it cannot be taken out of saving: on resume it would restart while the inner loop continues; mark the inner loops #[checkpoint(off)] too",
+            ));
+        }
+    }
+
+    fn in_scope(&mut self, walk: impl FnOnce(&mut Self)) {
+        self.scopes.push(Vec::new());
+        walk(self);
+        self.scopes.pop();
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_> {
+    fn visit_block(&mut self, block: &'ast Block) {
+        self.in_scope(|walker| {
+            for stmt in &block.stmts {
+                walker.visit_stmt(stmt);
+            }
+        });
+    }
+
+    fn visit_local(&mut self, local: &'ast Local) {
+        let state_attrs = local
+            .attrs
+            .iter()
+            .filter(|attr| is_state_attr(attr))
+            .count();
+        if state_attrs > 1 {
+            self.errors
+                .push(syn::Error::new(local.let_token.span, "duplicate #[state]"));
+        }
+        if state_attrs > 0 {
+            self.state_local(local);
+            return;
+        }
+        if let Some(init) = &local.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+        }
+        self.bind_pattern(&local.pat);
+    }
+
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        // A nested item is not part of the checkpointed function.
+        reject_state_inside(item.to_token_stream(), "inside a nested item", self.errors);
+    }
+
+    fn visit_attribute(&mut self, attr: &'ast Attribute) {
+        if is_state_attr(attr) {
+            self.errors.push(syn::Error::new(
+                attr.span(),
+                "#[state] goes on a `let` statement: `#[state] let mut x = ...;`",
+            ));
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        match expr {
+            Expr::ForLoop(node) => {
+                self.walk_loop(
+                    LoopKind::For,
+                    &node.attrs,
+                    node.label.as_ref().map(|l| &l.name),
+                    expr,
+                    |walker| {
+                        walker.visit_expr(&node.expr);
+                        walker.in_scope(|walker| {
+                            walker.bind_pattern(&node.pat);
+                            walker.visit_block(&node.body);
+                        });
+                    },
+                );
+                for attr in &node.attrs {
+                    self.visit_attribute(attr);
+                }
+            }
+            Expr::While(node) => {
+                let kind = if matches!(&*node.cond, Expr::Let(_)) {
+                    LoopKind::WhileLet
+                } else {
+                    LoopKind::While
+                };
+                self.walk_loop(
+                    kind,
+                    &node.attrs,
+                    node.label.as_ref().map(|l| &l.name),
+                    expr,
+                    |walker| {
+                        walker.in_scope(|walker| {
+                            walker.visit_condition(&node.cond);
+                            walker.visit_block(&node.body);
+                        });
+                    },
+                );
+                for attr in &node.attrs {
+                    self.visit_attribute(attr);
+                }
+            }
+            Expr::Loop(node) => {
+                self.walk_loop(
+                    LoopKind::Loop,
+                    &node.attrs,
+                    node.label.as_ref().map(|l| &l.name),
+                    expr,
+                    |walker| {
+                        walker.visit_block(&node.body);
+                    },
+                );
+                for attr in &node.attrs {
+                    self.visit_attribute(attr);
+                }
+            }
+            Expr::If(node) => {
+                for attr in &node.attrs {
+                    self.visit_attribute(attr);
+                }
+                self.in_scope(|walker| {
+                    walker.visit_condition(&node.cond);
+                    walker.visit_block(&node.then_branch);
+                });
+                if let Some((_, otherwise)) = &node.else_branch {
+                    self.visit_expr(otherwise);
+                }
+            }
+            Expr::Match(node) => {
+                for attr in &node.attrs {
+                    self.visit_attribute(attr);
+                }
+                self.visit_expr(&node.expr);
+                for arm in &node.arms {
+                    self.in_scope(|walker| {
+                        walker.bind_pattern(&arm.pat);
+                        if let Pat::Guard(guarded) = &arm.pat {
+                            walker.visit_expr(&guarded.guard);
+                        }
+                        walker.visit_expr(&arm.body);
+                    });
+                }
+            }
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {
+                // Code that may run elsewhere or later is not part of the
+                // checkpointed loops.
+                reject_state_inside(
+                    expr.to_token_stream(),
+                    "inside a closure or an async block",
+                    self.errors,
+                );
+            }
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+}
+
+impl Walker<'_> {
+    /// The condition of an `if` or `while`: `let` patterns bind names for
+    /// the block that follows (the caller opened its scope).
+    fn visit_condition(&mut self, cond: &Expr) {
+        match cond {
+            Expr::Let(node) => {
+                self.visit_expr(&node.expr);
+                self.bind_pattern(&node.pat);
+            }
+            Expr::Binary(node) if matches!(node.op, syn::BinOp::And(_)) => {
+                self.visit_condition(&node.left);
+                self.visit_condition(&node.right);
+            }
+            other => self.visit_expr(other),
+        }
+    }
+}
+
+fn reject_state_inside(tokens: TokenStream, place: &str, errors: &mut Vec<syn::Error>) {
+    let mut previous_pound = false;
+    for tree in tokens {
+        match &tree {
+            TokenTree::Group(group) => {
+                if previous_pound && group.delimiter() == proc_macro2::Delimiter::Bracket {
+                    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+                    if let [TokenTree::Ident(ident)] = inner.as_slice()
+                        && ident == "state"
+                    {
+                        errors.push(syn::Error::new(
+                            group.span(),
+                            format!("#[state] is not supported {place}: only locals of the checkpointed function itself can be saved"),
+                        ));
+                    }
+                } else {
+                    reject_state_inside(group.stream(), place, errors);
+                }
+                previous_pound = false;
+            }
+            TokenTree::Punct(punct) => previous_pound = punct.as_char() == '#',
+            _ => previous_pound = false,
+        }
+    }
+}
+
+/// The names a pattern binds.
+fn pattern_bindings(pat: &Pat, names: &mut Vec<Ident>) {
+    match pat {
+        Pat::Ident(node) => {
+            names.push(node.ident.clone());
+            if let Some((_, sub)) = &node.subpat {
+                pattern_bindings(sub, names);
+            }
+        }
+        Pat::Or(node) => {
+            if let Some(first) = node.cases.first() {
+                pattern_bindings(first, names);
+            }
+        }
+        Pat::Paren(node) => pattern_bindings(&node.pat, names),
+        Pat::Reference(node) => pattern_bindings(&node.pat, names),
+        Pat::Slice(node) => node.elems.iter().for_each(|p| pattern_bindings(p, names)),
+        Pat::Struct(node) => node
+            .fields
+            .iter()
+            .for_each(|f| pattern_bindings(&f.pat, names)),
+        Pat::Tuple(node) => node.elems.iter().for_each(|p| pattern_bindings(p, names)),
+        Pat::TupleStruct(node) => node.elems.iter().for_each(|p| pattern_bindings(p, names)),
+        Pat::Type(node) => pattern_bindings(&node.pat, names),
+        Pat::Guard(node) => pattern_bindings(&node.pat, names),
+        _ => {}
+    }
+}
+
+/// Whether `tokens` contain one of `names` as an identifier (macro
+/// arguments included, so `println!("{total}")` counts only through
+/// explicit arguments).
+fn mentions_any(tokens: TokenStream, names: &[String]) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        TokenTree::Ident(ident) => names.iter().any(|name| ident == name),
+        TokenTree::Group(group) => mentions_any(group.stream(), names),
+        _ => false,
+    })
+}
+
+/// Whether the loop declares a `#[state]` local in its body.
+fn declares_state(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_local(&mut self, local: &'ast Local) {
+            self.0 |= local.attrs.iter().any(is_state_attr);
+            visit::visit_local(self, local);
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Finder(false);
+    finder.visit_expr(expr);
+    finder.0
+}
+
+/// Which exits target the loop `expr` (labelled `label`): any `break`,
+/// any `continue`, a `break` with a value.
+fn exits(expr: &Expr, label: Option<&Lifetime>) -> (bool, bool, bool) {
+    struct Exits<'l> {
+        label: Option<&'l Lifetime>,
+        depth: usize,
+        has_break: bool,
+        has_continue: bool,
+        breaks_with_value: bool,
+    }
+    impl Exits<'_> {
+        fn targets_us(&self, label: Option<&Lifetime>) -> bool {
+            match label {
+                None => self.depth == 0,
+                Some(label) => self.label.is_some_and(|ours| ours.ident == label.ident),
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Exits<'_> {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            match expr {
+                Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                    self.depth += 1;
+                    visit::visit_expr(self, expr);
+                    self.depth -= 1;
+                }
+                Expr::Break(node) => {
+                    if self.targets_us(node.label.as_ref()) {
+                        self.has_break = true;
+                        self.breaks_with_value |= node.expr.is_some();
+                    }
+                    visit::visit_expr(self, expr);
+                }
+                Expr::Continue(node) => {
+                    self.has_continue |= self.targets_us(node.label.as_ref());
+                }
+                Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+                _ => visit::visit_expr(self, expr),
+            }
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let body = match expr {
+        Expr::ForLoop(node) => &node.body,
+        Expr::While(node) => &node.body,
+        Expr::Loop(node) => &node.body,
+        _ => return (false, false, false),
+    };
+    let mut exits = Exits {
+        label,
+        depth: 0,
+        has_break: false,
+        has_continue: false,
+        breaks_with_value: false,
+    };
+    exits.visit_block(body);
+    (exits.has_break, exits.has_continue, exits.breaks_with_value)
+}
+
+fn unique_field(ident: &Ident, taken: &[StateLocal]) -> Ident {
+    let base = ident.to_string();
+    let base = base.strip_prefix("r#").unwrap_or(&base).to_owned();
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.iter().any(|state| state.field == name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    Ident::new(&name, Span::call_site())
+}
+
+/// `snake_case` to `CamelCase`, for generated type names.
+pub fn camel_case(snake: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for c in snake.trim_start_matches("r#").chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    if out.is_empty() {
+        "State".to_owned()
+    } else {
+        out
+    }
+}
