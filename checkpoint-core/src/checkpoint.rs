@@ -62,7 +62,7 @@ pub struct Checkpoint {
 struct Storage {
     store: DirStore,
     // Held for the life of the run; released when dropped.
-    _lock: RunLock,
+    lock: RunLock,
 }
 
 /// What a run did with its checkpoints, for the end-of-run summary.
@@ -228,7 +228,7 @@ impl CheckpointBuilder {
             .list_generations()?
             .first()
             .map_or(1, |newest| newest.number + 1);
-        checkpoint.storage = Some(Storage { store, _lock: lock });
+        checkpoint.storage = Some(Storage { store, lock });
         Ok(checkpoint)
     }
 }
@@ -299,7 +299,7 @@ impl Checkpoint {
     /// Saves `state` now. A failed save is a warning (the previous checkpoint
     /// stays, and the next due point tries again) unless the run is strict.
     pub fn save<S: Serialize>(&mut self, state: &S) -> Result<()> {
-        self.save_at(type_schema::<S>(), &[], state)
+        self.save_at(type_schema::<S>(), &[], state).map(drop)
     }
 
     /// Ends the run successfully: removes its checkpoints (unless asked to
@@ -330,10 +330,11 @@ impl Checkpoint {
     }
 
     pub(crate) fn complete(&mut self) -> Result<()> {
-        if let Some(storage) = &self.storage
-            && !self.options.keep_on_success
-        {
-            storage.store.remove_all()?;
+        if let Some(storage) = self.storage.take() {
+            if !self.options.keep_on_success {
+                storage.store.remove_all()?;
+            }
+            storage.lock.remove();
         }
         Ok(())
     }
@@ -440,15 +441,17 @@ impl Checkpoint {
     }
 
     /// Writes one generation: the header, then `state` (postcard + zstd).
+    /// Returns the file written, or `None` when the save was skipped
+    /// (checkpointing off) or failed with a warning.
     pub(crate) fn save_at<V: Serialize + ?Sized>(
         &mut self,
         schema: u64,
         position: &[LoopPosition],
         state: &V,
-    ) -> Result<()> {
+    ) -> Result<Option<PathBuf>> {
         self.due.restart();
         let Some(storage) = &self.storage else {
-            return Ok(());
+            return Ok(None);
         };
         let began = Instant::now();
         let result = (|| {
@@ -483,7 +486,7 @@ impl Checkpoint {
                 if let Err(err) = storage.store.prune(self.options.keep) {
                     report::warn(format_args!("{err}"));
                 }
-                Ok(())
+                Ok(Some(path))
             }
             Err(err) => {
                 self.stats.failed_saves += 1;
@@ -494,7 +497,7 @@ impl Checkpoint {
                     "save of {} failed: {err}; the previous checkpoint is kept, and the next due save tries again",
                     self.label
                 ));
-                Ok(())
+                Ok(None)
             }
         }
     }

@@ -62,3 +62,8 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) fn precise_ms() -> u64 {
     elapsed_ms(epoch())
 }
+
+/// Makes every due check fire at its next iteration boundary. Async-signal-safe: one atomic store.
+pub(crate) fn fire() {
+    NOW_MS.store(u64::MAX, Ordering::Relaxed);
+}

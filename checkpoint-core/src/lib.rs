@@ -31,6 +31,7 @@ mod lock;
 mod options;
 mod policy;
 mod report;
+mod signals;
 mod store;
 
 #[doc(hidden)]

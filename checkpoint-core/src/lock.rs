@@ -4,7 +4,7 @@
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -24,15 +24,17 @@ const MAX_HOLDER_LEN: u64 = 512;
 /// so a crashed run never leaves a stale lock behind.
 ///
 /// Dropping a `RunLock` closes the file, which releases the lock, but the
-/// file itself stays. Deleting it would be racy: a process that opened the
-/// file just before the unlink would lock the deleted inode while a third
-/// process creates and locks a new file at the same path, and both would
-/// believe they own the run.
+/// file itself stays: an interrupted run keeps its lock file beside its
+/// checkpoints. A completed run removes it ([`RunLock::remove`]) while still
+/// holding the lock; that is safe because [`RunLock::acquire`] checks, after
+/// locking, that the path still names the file it locked: a process that
+/// opened the file just before the unlink finds it gone and tries again.
 #[derive(Debug)]
 pub struct RunLock {
     // Held only to keep the lock: closing the descriptor releases it.
     #[allow(dead_code, reason = "never read; owning it is the lock")]
     file: File,
+    path: PathBuf,
 }
 
 impl RunLock {
@@ -72,7 +74,7 @@ impl RunLock {
                 continue;
             }
             write_holder(&mut file).map_err(|e| Error::io("write", &path, e))?;
-            return Ok(RunLock { file });
+            return Ok(RunLock { file, path });
         }
         Err(Error::io(
             "lock",
@@ -81,6 +83,17 @@ impl RunLock {
                 "the lock file was replaced {ATTEMPTS} times while locking it; is something deleting it?"
             )),
         ))
+    }
+}
+
+impl RunLock {
+    /// Removes the lock file, then releases the lock: the run is complete
+    /// and leaves nothing behind. Best effort: a lock file left over is
+    /// harmless.
+    pub fn remove(self) {
+        if let Err(err) = fs::remove_file(&self.path) {
+            tracing::debug!(target: "checkpoint", path = %self.path.display(), "could not remove the lock file: {err}");
+        }
     }
 }
 

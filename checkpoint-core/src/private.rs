@@ -18,6 +18,7 @@ use crate::identity::fingerprint;
 use crate::options::OnCodeChange;
 use crate::policy::{Due, SavePolicy};
 use crate::report;
+use crate::signals::{self, ActiveRun};
 
 /// A checkpointed function, as the macro saw it at compile time.
 #[derive(Debug)]
@@ -122,6 +123,7 @@ pub struct Run<S> {
     due: Due,
     schema: u64,
     state: Cell<Option<S>>,
+    _active: Option<ActiveRun>,
     /// Where the restored run stopped, until execution gets back there.
     resume: RefCell<Option<Vec<LoopPosition>>>,
     _state: PhantomData<fn() -> S>,
@@ -172,10 +174,10 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         let restored = checkpoint
             .load::<S>(schema)
             .unwrap_or_else(|err| fatal(&err));
-        let due = if checkpoint.is_active() {
-            Due::new(options.policy())
+        let (due, active) = if checkpoint.is_active() {
+            (Due::new(options.policy()), Some(ActiveRun::begin()))
         } else {
-            Due::never()
+            (Due::never(), None)
         };
         let (state, resume) = match restored {
             Some(restored) => {
@@ -199,6 +201,7 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
             due,
             schema,
             state: Cell::new(state),
+            _active: active,
             resume: RefCell::new(resume),
             _state: PhantomData,
         }
@@ -250,13 +253,32 @@ impl<S> Run<S> {
     #[cold]
     #[inline(never)]
     pub fn save<V: Serialize + ?Sized>(&self, position: &[LoopPosition], state: &V) {
-        if !self.due.is_due() {
+        let signal = signals::pending();
+        if signal.is_none() && !self.due.is_due() {
             return;
         }
         self.due.restart();
         let mut checkpoint = self.checkpoint.borrow_mut();
-        if let Err(err) = checkpoint.save_at(self.schema, position, state) {
-            fatal(&err);
+        let saved = match checkpoint.save_at(self.schema, position, state) {
+            Ok(saved) => saved,
+            Err(err) => fatal(&err),
+        };
+        if let Some(signal) = signal {
+            let place = describe_position(position);
+            match saved {
+                Some(path) => report::info(format_args!(
+                    "stopped {} on {} at {place}; saved to {}; run the same command again to resume",
+                    checkpoint.label(),
+                    signals::name(signal),
+                    path.display()
+                )),
+                None => report::warn(format_args!(
+                    "stopped {} on {} at {place}, but this save failed (see above); a rerun resumes from the last good checkpoint",
+                    checkpoint.label(),
+                    signals::name(signal)
+                )),
+            }
+            std::process::exit(128 + signal);
         }
     }
 
