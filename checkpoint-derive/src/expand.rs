@@ -165,6 +165,8 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
     let result = generated("__checkpoint_result");
     let function = generated("__CHECKPOINT_FUNCTION");
     let schema_mod = generated("__checkpoint_schema");
+    let saved = generated("__checkpoint_saved");
+    let completed = generated("__checkpoint_completed");
 
     let mut rewriter = Rewriter {
         model,
@@ -203,19 +205,19 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
             #function_static
             let #run = #private::Run::<#schema_mod::#struct_name<#(#placeholders),*>>::start(&#function, #key);
             let mut #restored = match #run.take_state() {
-                ::core::option::Option::Some(state) => state,
+                ::core::option::Option::Some(#saved) => #saved,
                 ::core::option::Option::None => #schema_mod::#struct_name {
                     #(#fields: ::core::option::Option::None,)*
                 },
             };
             #[allow(clippy::redundant_closure_call)]
             let #result = (#closure)();
-            let completed = {
+            let #completed = {
                 #[allow(unused_imports)]
                 use #private::{FallibleOutcome as _, PlainOutcome as _};
                 (&#private::Outcome(&#result)).completed()
             };
-            #run.finish(completed);
+            #run.finish(#completed);
             #result
         }
     };
@@ -251,6 +253,7 @@ fn function_static(
 ) -> TokenStream {
     let private = private();
     let function = generated("__CHECKPOINT_FUNCTION");
+    let crate_name = generated("__checkpoint_crate");
     let fn_text = fn_name.to_string();
     let name = match &args.name {
         Some(name) => quote!(::core::option::Option::Some(#name)),
@@ -278,7 +281,7 @@ fn function_static(
     quote! {
         static #function: #private::Function = #private::Function {
             crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
-                ::core::option::Option::Some(name) => name,
+                ::core::option::Option::Some(#crate_name) => #crate_name,
                 ::core::option::Option::None => "",
             },
             module_path: ::core::module_path!(),
@@ -433,6 +436,10 @@ impl Rewriter<'_> {
             #user_body
             #save
         });
+        // `continue 'label` became a `break` out of the body, which may
+        // leave the user's label unused.
+        let quiet_label =
+            (label.is_some() && info.has_continue).then(|| quote!(#[allow(unused_labels)]));
         match &*expr {
             Expr::ForLoop(node) => {
                 let attrs = &node.attrs;
@@ -444,7 +451,7 @@ impl Rewriter<'_> {
                     if !#frame.finished_phase() {
                         let mut #iter = ::core::iter::IntoIterator::into_iter(#iterable);
                         #frame.fast_forward(&mut #iter);
-                        #(#attrs)* #label for #pat in #iter #new_body
+                        #(#attrs)* #quiet_label #label for #pat in #iter #new_body
                     }
                 })
             }
@@ -459,7 +466,7 @@ impl Rewriter<'_> {
                 quote!({
                     #enter
                     if !#frame.finished_phase() {
-                        #(#attrs)* #label while #header #new_body
+                        #(#attrs)* #quiet_label #label while #header #new_body
                     }
                 })
             }
@@ -468,7 +475,7 @@ impl Rewriter<'_> {
                 quote!({
                     #enter
                     if !#frame.finished_phase() {
-                        #(#attrs)* #label loop #new_body
+                        #(#attrs)* #quiet_label #label loop #new_body
                     }
                 })
             }
@@ -478,7 +485,7 @@ impl Rewriter<'_> {
                 let attrs = &node.attrs;
                 quote!({
                     #enter
-                    #(#attrs)* #label loop #new_body
+                    #(#attrs)* #quiet_label #label loop #new_body
                 })
             }
             _ => unreachable!("only loops are expanded"),

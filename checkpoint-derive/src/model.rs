@@ -144,32 +144,26 @@ impl Walker<'_> {
             match shadow {
                 None => live.push(state),
                 Some(later) if later.state.is_some() => {}
-                Some(later) => self.errors.push(syn::Error::new(
-                    later.name.span(),
-                    format!(
-                        "`{}` hides the #[state] local of the same name from the save point of a loop below; rename one of them",
-                        later.name
-                    ),
-                )),
+                Some(later) => {
+                    // Reported here; not again as "seen by no save point".
+                    self.model.state[state].seen = true;
+                    self.errors.push(syn::Error::new(
+                        later.name.span(),
+                        format!(
+                            "`{}` hides the #[state] local of the same name from the save point of a loop below; rename one of them",
+                            later.name
+                        ),
+                    ));
+                }
             }
         }
         live
     }
 
     fn state_local(&mut self, local: &Local) {
-        let ident = match &local.pat {
-            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
-            Pat::Type(typed) => match &*typed.pat {
-                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
-                    pat.ident.clone()
-                }
-                other => return self.bad_state_pattern(other),
-            },
-            other => return self.bad_state_pattern(other),
-        };
         let Some(init) = &local.init else {
             self.errors.push(syn::Error::new(
-                local.pat.span(),
+                local.let_token.span,
                 "a #[state] local needs an initializer (`#[state] let x = ...;`): it gives the value of a fresh run",
             ));
             return;
@@ -181,6 +175,16 @@ impl Walker<'_> {
             ));
             return;
         }
+        let ident = match &local.pat {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+            Pat::Type(typed) => match &*typed.pat {
+                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                    pat.ident.clone()
+                }
+                other => return self.bad_state_pattern(other),
+            },
+            other => return self.bad_state_pattern(other),
+        };
         self.visit_expr(&init.expr);
         let id = self.model.state.len();
         let field = unique_field(&ident, &self.model.state);
@@ -315,6 +319,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_local(&mut self, local: &'ast Local) {
+        if let Some(attr) = local.attrs.iter().find(|attr| is_loop_attr(attr)) {
+            self.errors.push(syn::Error::new_spanned(
+                attr,
+                "#[checkpoint(...)] goes on a loop (`for`, `while`, `loop`), not on a `let`",
+            ));
+            // The loop it was meant for would only repeat this mistake.
+            self.bind_pattern(&local.pat);
+            return;
+        }
         let state_attrs = local
             .attrs
             .iter()
@@ -610,6 +623,12 @@ fn exits(expr: &Expr, label: Option<&Lifetime>) -> (bool, bool, bool) {
 fn unique_field(ident: &Ident, taken: &[StateLocal]) -> Ident {
     let base = ident.to_string();
     let base = base.strip_prefix("r#").unwrap_or(&base).to_owned();
+    // A raw identifier (`r#match`) cannot be a field name as it is.
+    let base = if syn::parse_str::<Ident>(&base).is_err() {
+        format!("{base}_")
+    } else {
+        base
+    };
     let mut name = base.clone();
     let mut n = 2;
     while taken.iter().any(|state| state.field == name) {

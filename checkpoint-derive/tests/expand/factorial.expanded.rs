@@ -1,0 +1,89 @@
+use checkpoint_core::checkpointed;
+fn factorial(n: u64) -> u128 {
+    mod __checkpoint_schema {
+        #[derive(
+            ::checkpoint_core::__private::serde::Serialize,
+            ::checkpoint_core::__private::serde::Deserialize
+        )]
+        #[serde(crate = "::checkpoint_core::__private::serde")]
+        pub struct FactorialState<Prod> {
+            pub prod: ::core::option::Option<Prod>,
+        }
+        impl<Prod> ::checkpoint_core::__private::StateSchema for FactorialState<Prod> {
+            fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                schema.field::<Prod>("prod");
+            }
+        }
+    }
+    static __CHECKPOINT_FUNCTION: ::checkpoint_core::__private::Function = ::checkpoint_core::__private::Function {
+        crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+            ::core::option::Option::Some(__checkpoint_crate) => __checkpoint_crate,
+            ::core::option::Option::None => "",
+        },
+        module_path: ::core::module_path!(),
+        function: "factorial",
+        name: ::core::option::Option::None,
+        code_fingerprint: 13679254008836713926u64,
+        loop_shape: "0()",
+        options: ::checkpoint_core::__private::FunctionOptions {
+            dir: ::core::option::Option::None,
+            every_ms: ::core::option::Option::None,
+            every_iters: ::core::option::Option::None,
+            keep: ::core::option::Option::None,
+            zstd_level: ::core::option::Option::None,
+            keep_on_success: false,
+            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
+            strict: false,
+        },
+    };
+    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+        __checkpoint_schema::FactorialState<_>,
+    >::start(&__CHECKPOINT_FUNCTION, &(&n,));
+    let mut __checkpoint_restored = match __checkpoint_run.take_state() {
+        ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
+        ::core::option::Option::None => {
+            __checkpoint_schema::FactorialState {
+                prod: ::core::option::Option::None,
+            }
+        }
+    };
+    #[allow(clippy::redundant_closure_call)]
+    let __checkpoint_result = (|| -> u128 {
+        let mut prod: u128 = match __checkpoint_restored.prod.take() {
+            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+            ::core::option::Option::None => 1,
+        };
+        {
+            let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+            if !__checkpoint_loop_0.finished_phase() {
+                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                    1..=n as u128,
+                );
+                __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+                for i in __checkpoint_iter {
+                    {
+                        prod *= i;
+                    }
+                    #[allow(unreachable_code)]
+                    if __checkpoint_loop_0.iteration_done() {
+                        __checkpoint_run
+                            .save(
+                                &[__checkpoint_loop_0.position()],
+                                &__checkpoint_schema::FactorialState {
+                                    prod: ::core::option::Option::Some(&prod),
+                                },
+                            );
+                    }
+                }
+            }
+        }
+        prod
+    })();
+    let __checkpoint_completed = {
+        #[allow(unused_imports)]
+        use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
+        (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
+    };
+    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_result
+}

@@ -1,0 +1,93 @@
+use checkpoint_core::checkpointed;
+fn weighted_sum<T, W>(items: &[T], weight: W) -> f64
+where
+    T: Copy + Into<f64>,
+    W: Fn(usize) -> f64,
+{
+    mod __checkpoint_schema {
+        #[derive(
+            ::checkpoint_core::__private::serde::Serialize,
+            ::checkpoint_core::__private::serde::Deserialize
+        )]
+        #[serde(crate = "::checkpoint_core::__private::serde")]
+        pub struct WeightedSumState<Sum> {
+            pub sum: ::core::option::Option<Sum>,
+        }
+        impl<Sum> ::checkpoint_core::__private::StateSchema for WeightedSumState<Sum> {
+            fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                schema.field::<Sum>("sum");
+            }
+        }
+    }
+    static __CHECKPOINT_FUNCTION: ::checkpoint_core::__private::Function = ::checkpoint_core::__private::Function {
+        crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+            ::core::option::Option::Some(__checkpoint_crate) => __checkpoint_crate,
+            ::core::option::Option::None => "",
+        },
+        module_path: ::core::module_path!(),
+        function: "weighted_sum",
+        name: ::core::option::Option::Some("weighted-sum"),
+        code_fingerprint: 8248240178784345411u64,
+        loop_shape: "0()",
+        options: ::checkpoint_core::__private::FunctionOptions {
+            dir: ::core::option::Option::None,
+            every_ms: ::core::option::Option::None,
+            every_iters: ::core::option::Option::None,
+            keep: ::core::option::Option::None,
+            zstd_level: ::core::option::Option::Some(::core::option::Option::None),
+            keep_on_success: true,
+            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
+            strict: false,
+        },
+    };
+    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+        __checkpoint_schema::WeightedSumState<_>,
+    >::start(&__CHECKPOINT_FUNCTION, &());
+    let mut __checkpoint_restored = match __checkpoint_run.take_state() {
+        ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
+        ::core::option::Option::None => {
+            __checkpoint_schema::WeightedSumState {
+                sum: ::core::option::Option::None,
+            }
+        }
+    };
+    #[allow(clippy::redundant_closure_call)]
+    let __checkpoint_result = (|| -> f64 {
+        let mut sum = match __checkpoint_restored.sum.take() {
+            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+            ::core::option::Option::None => 0.0,
+        };
+        {
+            let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+            if !__checkpoint_loop_0.finished_phase() {
+                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                    items.iter().enumerate(),
+                );
+                __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+                for (i, item) in __checkpoint_iter {
+                    {
+                        sum += weight(i) * (*item).into();
+                    }
+                    #[allow(unreachable_code)]
+                    if __checkpoint_loop_0.iteration_done() {
+                        __checkpoint_run
+                            .save(
+                                &[__checkpoint_loop_0.position()],
+                                &__checkpoint_schema::WeightedSumState {
+                                    sum: ::core::option::Option::Some(&sum),
+                                },
+                            );
+                    }
+                }
+            }
+        }
+        sum
+    })();
+    let __checkpoint_completed = {
+        #[allow(unused_imports)]
+        use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
+        (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
+    };
+    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_result
+}

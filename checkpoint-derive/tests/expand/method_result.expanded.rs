@@ -1,0 +1,98 @@
+use checkpoint_core::checkpointed;
+pub struct Ledger {
+    entries: Vec<String>,
+    balance: i64,
+}
+impl Ledger {
+    /// Applies every entry, stopping at the first that does not parse.
+    pub fn apply(&mut self, start: i64) -> Result<i64, std::num::ParseIntError> {
+        mod __checkpoint_schema {
+            #[derive(
+                ::checkpoint_core::__private::serde::Serialize,
+                ::checkpoint_core::__private::serde::Deserialize
+            )]
+            #[serde(crate = "::checkpoint_core::__private::serde")]
+            pub struct ApplyState<Balance> {
+                pub balance: ::core::option::Option<Balance>,
+            }
+            impl<Balance> ::checkpoint_core::__private::StateSchema
+            for ApplyState<Balance> {
+                fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                    schema.field::<Balance>("balance");
+                }
+            }
+        }
+        static __CHECKPOINT_FUNCTION: ::checkpoint_core::__private::Function = ::checkpoint_core::__private::Function {
+            crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+                ::core::option::Option::Some(__checkpoint_crate) => __checkpoint_crate,
+                ::core::option::Option::None => "",
+            },
+            module_path: ::core::module_path!(),
+            function: "apply",
+            name: ::core::option::Option::None,
+            code_fingerprint: 9363612843408841004u64,
+            loop_shape: "0()",
+            options: ::checkpoint_core::__private::FunctionOptions {
+                dir: ::core::option::Option::None,
+                every_ms: ::core::option::Option::None,
+                every_iters: ::core::option::Option::Some(100u64),
+                keep: ::core::option::Option::None,
+                zstd_level: ::core::option::Option::None,
+                keep_on_success: false,
+                on_code_change: ::checkpoint_core::OnCodeChange::Resume,
+                strict: true,
+            },
+        };
+        let __checkpoint_run = ::checkpoint_core::__private::Run::<
+            __checkpoint_schema::ApplyState<_>,
+        >::start(&__CHECKPOINT_FUNCTION, &(&start,));
+        let mut __checkpoint_restored = match __checkpoint_run.take_state() {
+            ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
+            ::core::option::Option::None => {
+                __checkpoint_schema::ApplyState {
+                    balance: ::core::option::Option::None,
+                }
+            }
+        };
+        #[allow(clippy::redundant_closure_call)]
+        let __checkpoint_result = (|| -> Result<i64, std::num::ParseIntError> {
+            let mut balance = match __checkpoint_restored.balance.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => start,
+            };
+            {
+                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                if !__checkpoint_loop_0.finished_phase() {
+                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                        &self.entries,
+                    );
+                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+                    for entry in __checkpoint_iter {
+                        {
+                            balance += entry.parse::<i64>()?;
+                        }
+                        #[allow(unreachable_code)]
+                        if __checkpoint_loop_0.iteration_done() {
+                            __checkpoint_run
+                                .save(
+                                    &[__checkpoint_loop_0.position()],
+                                    &__checkpoint_schema::ApplyState {
+                                        balance: ::core::option::Option::Some(&balance),
+                                    },
+                                );
+                        }
+                    }
+                }
+            }
+            self.balance = balance;
+            Ok(balance)
+        })();
+        let __checkpoint_completed = {
+            #[allow(unused_imports)]
+            use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
+            (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
+        };
+        __checkpoint_run.finish(__checkpoint_completed);
+        __checkpoint_result
+    }
+}

@@ -1,0 +1,122 @@
+use checkpoint_core::checkpointed;
+/// Sums `i * j` over the even `j` below `i`, at most four per row.
+fn triangle(n: u64) -> u64 {
+    mod __checkpoint_schema {
+        #[derive(
+            ::checkpoint_core::__private::serde::Serialize,
+            ::checkpoint_core::__private::serde::Deserialize
+        )]
+        #[serde(crate = "::checkpoint_core::__private::serde")]
+        pub struct TriangleState<Total> {
+            pub total: ::core::option::Option<Total>,
+        }
+        impl<Total> ::checkpoint_core::__private::StateSchema for TriangleState<Total> {
+            fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                schema.field::<Total>("total");
+            }
+        }
+    }
+    static __CHECKPOINT_FUNCTION: ::checkpoint_core::__private::Function = ::checkpoint_core::__private::Function {
+        crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+            ::core::option::Option::Some(__checkpoint_crate) => __checkpoint_crate,
+            ::core::option::Option::None => "",
+        },
+        module_path: ::core::module_path!(),
+        function: "triangle",
+        name: ::core::option::Option::None,
+        code_fingerprint: 13845480301477008067u64,
+        loop_shape: "0(1())",
+        options: ::checkpoint_core::__private::FunctionOptions {
+            dir: ::core::option::Option::None,
+            every_ms: ::core::option::Option::None,
+            every_iters: ::core::option::Option::Some(1000u64),
+            keep: ::core::option::Option::None,
+            zstd_level: ::core::option::Option::None,
+            keep_on_success: false,
+            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
+            strict: false,
+        },
+    };
+    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+        __checkpoint_schema::TriangleState<_>,
+    >::start(&__CHECKPOINT_FUNCTION, &(&n,));
+    let mut __checkpoint_restored = match __checkpoint_run.take_state() {
+        ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
+        ::core::option::Option::None => {
+            __checkpoint_schema::TriangleState {
+                total: ::core::option::Option::None,
+            }
+        }
+    };
+    #[allow(clippy::redundant_closure_call)]
+    let __checkpoint_result = (|| -> u64 {
+        let mut total = match __checkpoint_restored.total.take() {
+            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+            ::core::option::Option::None => 0,
+        };
+        {
+            let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+            if !__checkpoint_loop_0.finished_phase() {
+                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(0..n);
+                __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+                #[allow(unused_labels)]
+                'rows: for i in __checkpoint_iter {
+                    '__checkpoint_next_0: {
+                        {
+                            let mut __checkpoint_loop_1 = __checkpoint_run
+                                .enter(1u32, 1usize);
+                            if !__checkpoint_loop_1.finished_phase() {
+                                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                                    0..i,
+                                );
+                                __checkpoint_loop_1.fast_forward(&mut __checkpoint_iter);
+                                for j in __checkpoint_iter {
+                                    '__checkpoint_next_1: {
+                                        if j % 2 == 1 {
+                                            break '__checkpoint_next_1;
+                                        }
+                                        if j > 6 {
+                                            break '__checkpoint_next_0;
+                                        }
+                                        total += i * j;
+                                    }
+                                    #[allow(unreachable_code)]
+                                    if __checkpoint_loop_1.iteration_done() {
+                                        __checkpoint_run
+                                            .save(
+                                                &[
+                                                    __checkpoint_loop_0.position(),
+                                                    __checkpoint_loop_1.position(),
+                                                ],
+                                                &__checkpoint_schema::TriangleState {
+                                                    total: ::core::option::Option::Some(&total),
+                                                },
+                                            );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    #[allow(unreachable_code)]
+                    if __checkpoint_loop_0.iteration_done() {
+                        __checkpoint_run
+                            .save(
+                                &[__checkpoint_loop_0.position()],
+                                &__checkpoint_schema::TriangleState {
+                                    total: ::core::option::Option::Some(&total),
+                                },
+                            );
+                    }
+                }
+            }
+        }
+        total
+    })();
+    let __checkpoint_completed = {
+        #[allow(unused_imports)]
+        use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
+        (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
+    };
+    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_result
+}

@@ -1,0 +1,123 @@
+use checkpoint_core::checkpointed;
+fn two_phases(n: usize) -> u64 {
+    mod __checkpoint_schema {
+        #[derive(
+            ::checkpoint_core::__private::serde::Serialize,
+            ::checkpoint_core::__private::serde::Deserialize
+        )]
+        #[serde(crate = "::checkpoint_core::__private::serde")]
+        pub struct TwoPhasesState<Squares, Checksum> {
+            pub squares: ::core::option::Option<Squares>,
+            pub checksum: ::core::option::Option<Checksum>,
+        }
+        impl<Squares, Checksum> ::checkpoint_core::__private::StateSchema
+        for TwoPhasesState<Squares, Checksum> {
+            fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                schema.field::<Squares>("squares");
+                schema.field::<Checksum>("checksum");
+            }
+        }
+    }
+    static __CHECKPOINT_FUNCTION: ::checkpoint_core::__private::Function = ::checkpoint_core::__private::Function {
+        crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+            ::core::option::Option::Some(__checkpoint_crate) => __checkpoint_crate,
+            ::core::option::Option::None => "",
+        },
+        module_path: ::core::module_path!(),
+        function: "two_phases",
+        name: ::core::option::Option::None,
+        code_fingerprint: 12112859875744321383u64,
+        loop_shape: "0()1()",
+        options: ::checkpoint_core::__private::FunctionOptions {
+            dir: ::core::option::Option::None,
+            every_ms: ::core::option::Option::Some(30000u64),
+            every_iters: ::core::option::Option::None,
+            keep: ::core::option::Option::Some(3usize),
+            zstd_level: ::core::option::Option::None,
+            keep_on_success: false,
+            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
+            strict: false,
+        },
+    };
+    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+        __checkpoint_schema::TwoPhasesState<_, _>,
+    >::start(&__CHECKPOINT_FUNCTION, &(&n,));
+    let mut __checkpoint_restored = match __checkpoint_run.take_state() {
+        ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
+        ::core::option::Option::None => {
+            __checkpoint_schema::TwoPhasesState {
+                squares: ::core::option::Option::None,
+                checksum: ::core::option::Option::None,
+            }
+        }
+    };
+    #[allow(clippy::redundant_closure_call)]
+    let __checkpoint_result = (|| -> u64 {
+        let mut squares: Vec<u64> = match __checkpoint_restored.squares.take() {
+            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+            ::core::option::Option::None => Vec::with_capacity(n),
+        };
+        {
+            let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+            if !__checkpoint_loop_0.finished_phase() {
+                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                    0..n as u64,
+                );
+                __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+                for i in __checkpoint_iter {
+                    {
+                        squares.push(i * i);
+                    }
+                    #[allow(unreachable_code)]
+                    if __checkpoint_loop_0.iteration_done() {
+                        __checkpoint_run
+                            .save(
+                                &[__checkpoint_loop_0.position()],
+                                &__checkpoint_schema::TwoPhasesState {
+                                    squares: ::core::option::Option::Some(&squares),
+                                    checksum: ::core::option::Option::None::<()>,
+                                },
+                            );
+                    }
+                }
+            }
+        }
+        let mut checksum = match __checkpoint_restored.checksum.take() {
+            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+            ::core::option::Option::None => 0_u64,
+        };
+        {
+            let mut __checkpoint_loop_1 = __checkpoint_run.enter(1u32, 0usize);
+            if !__checkpoint_loop_1.finished_phase() {
+                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                    &squares,
+                );
+                __checkpoint_loop_1.fast_forward(&mut __checkpoint_iter);
+                for square in __checkpoint_iter {
+                    {
+                        checksum = checksum.wrapping_mul(31).wrapping_add(*square);
+                    }
+                    #[allow(unreachable_code)]
+                    if __checkpoint_loop_1.iteration_done() {
+                        __checkpoint_run
+                            .save(
+                                &[__checkpoint_loop_1.position()],
+                                &__checkpoint_schema::TwoPhasesState {
+                                    squares: ::core::option::Option::Some(&squares),
+                                    checksum: ::core::option::Option::Some(&checksum),
+                                },
+                            );
+                    }
+                }
+            }
+        }
+        checksum
+    })();
+    let __checkpoint_completed = {
+        #[allow(unused_imports)]
+        use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
+        (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
+    };
+    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_result
+}

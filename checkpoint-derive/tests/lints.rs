@@ -1,0 +1,538 @@
+//! The generated code is warning-free in a crate that denies warnings and
+//! clippy's pedantic lints, whatever the shape of the function; each shape
+//! also runs once and returns what the plain computation returns.
+
+#![deny(warnings, clippy::all, clippy::pedantic)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use checkpoint_core::checkpointed;
+
+/// One fresh directory for the whole test binary, set as `CHECKPOINT_DIR`
+/// before any checkpointed function runs. Every function here has its own
+/// name, so their checkpoints never meet.
+fn checkpoint_dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "checkpoint-derive-lints-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos())
+        ));
+        // SAFETY: runs once, inside `OnceLock::get_or_init`, before any test
+        // reads the environment (each test calls this first), and no test
+        // reads or writes other variables.
+        unsafe {
+            std::env::set_var("CHECKPOINT_DIR", &dir);
+            std::env::set_var("CHECKPOINT_QUIET", "1");
+        }
+        dir
+    })
+}
+
+#[checkpointed(every_iters = 3)]
+fn factorial(n: u64) -> u128 {
+    #[state]
+    let mut product: u128 = 1;
+    for i in 1..=u128::from(n) {
+        product *= i;
+    }
+    product
+}
+
+#[test]
+fn for_loop() {
+    checkpoint_dir();
+    assert_eq!(factorial(20), 2_432_902_008_176_640_000);
+}
+
+#[checkpointed(every_iters = 5)]
+fn primes(n: usize) -> Vec<u64> {
+    #[state]
+    let mut found: Vec<u64> = vec![2];
+    #[state]
+    let mut candidate = 2;
+    while found.len() < n {
+        candidate += 1;
+        if found
+            .iter()
+            .take_while(|&&p| p * p <= candidate)
+            .all(|&p| candidate % p != 0)
+        {
+            found.push(candidate);
+        }
+    }
+    found
+}
+
+#[test]
+fn while_loop() {
+    checkpoint_dir();
+    assert_eq!(primes(10), [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]);
+}
+
+#[checkpointed(every_iters = 2)]
+fn collatz_steps(start: u64) -> u32 {
+    #[state]
+    let mut value = start;
+    #[state]
+    let mut steps = 0;
+    loop {
+        if value == 1 {
+            break;
+        }
+        value = if value % 2 == 0 {
+            value / 2
+        } else {
+            3 * value + 1
+        };
+        steps += 1;
+    }
+    steps
+}
+
+#[test]
+fn loop_with_break() {
+    checkpoint_dir();
+    assert_eq!(collatz_steps(27), 111);
+}
+
+/// The first `i` at which the running sum reaches `limit`: a `loop` left
+/// only by `return`.
+#[checkpointed(every_iters = 4)]
+fn first_reaching(limit: u64) -> u64 {
+    #[state]
+    let mut sum = 0;
+    #[state]
+    let mut i = 0;
+    loop {
+        i += 1;
+        sum += i;
+        if sum >= limit {
+            return i;
+        }
+    }
+}
+
+#[test]
+fn loop_left_by_return() {
+    checkpoint_dir();
+    assert_eq!(first_reaching(5050), 100);
+}
+
+/// Sums `i * j` over `j < i`, skipping odd `j` with `continue`, skipping
+/// the rest of a row with a labelled `continue`, and stopping with a
+/// labelled `break`.
+#[checkpointed(every_iters = 7)]
+fn nested(n: u64) -> u64 {
+    #[state]
+    let mut total = 0;
+    'rows: for i in 0..n {
+        for j in 0..i {
+            if j % 2 == 1 {
+                continue;
+            }
+            if j > 6 {
+                continue 'rows;
+            }
+            if total > 10_000 {
+                break 'rows;
+            }
+            total += i * j;
+        }
+    }
+    total
+}
+
+fn nested_plain(n: u64) -> u64 {
+    let mut total = 0;
+    'rows: for i in 0..n {
+        for j in 0..i {
+            if j % 2 == 1 {
+                continue;
+            }
+            if j > 6 {
+                continue 'rows;
+            }
+            if total > 10_000 {
+                break 'rows;
+            }
+            total += i * j;
+        }
+    }
+    total
+}
+
+#[test]
+fn nested_loops_with_labels() {
+    checkpoint_dir();
+    assert_eq!(nested(40), nested_plain(40));
+    assert_eq!(nested(100), nested_plain(100));
+}
+
+/// Two phases: fill a table, then fold it; the second phase's state is
+/// declared between them.
+#[checkpointed(every_iters = 10)]
+fn two_phases(n: usize) -> u64 {
+    #[state]
+    let mut squares: Vec<u64> = Vec::with_capacity(n);
+    for i in 0..n as u64 {
+        squares.push(i * i);
+    }
+    #[state]
+    let mut checksum = 0_u64;
+    for (i, square) in squares.iter().enumerate() {
+        checksum = checksum.wrapping_mul(31).wrapping_add(*square ^ i as u64);
+    }
+    checksum
+}
+
+fn two_phases_plain(n: usize) -> u64 {
+    (0..n as u64).fold(0_u64, |checksum, i| {
+        checksum.wrapping_mul(31).wrapping_add((i * i) ^ i)
+    })
+}
+
+#[test]
+fn two_phases_with_state_between() {
+    checkpoint_dir();
+    assert_eq!(two_phases(100), two_phases_plain(100));
+}
+
+/// The index of the first `needle` in `haystack`, returned from inside the
+/// loop; `None` (an unfinished run, kept) when there is none.
+#[checkpointed(every_iters = 3, key = (haystack, needle))]
+fn position_of(haystack: &[u32], needle: u32) -> Option<usize> {
+    #[state]
+    let mut seen = 0_usize;
+    for &value in haystack {
+        if value == needle {
+            return Some(seen);
+        }
+        seen += 1;
+    }
+    None
+}
+
+#[test]
+fn early_return() {
+    checkpoint_dir();
+    let haystack = [5, 8, 13, 21, 34, 55];
+    assert_eq!(position_of(&haystack, 21), Some(3));
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Overflow(u64);
+
+fn checked_square(x: u64) -> Result<u64, Overflow> {
+    x.checked_mul(x).ok_or(Overflow(x))
+}
+
+/// The sum of squares, or the first number whose square overflows.
+#[checkpointed(every_iters = 3)]
+fn sum_of_squares(numbers: Vec<u64>) -> Result<u64, Overflow> {
+    #[state]
+    let mut sum = 0_u64;
+    for x in numbers {
+        sum = sum.checked_add(checked_square(x)?).ok_or(Overflow(x))?;
+    }
+    Ok(sum)
+}
+
+#[test]
+fn result_with_question_mark() {
+    checkpoint_dir();
+    assert_eq!(sum_of_squares(vec![1, 2, 3, 4]), Ok(30));
+    assert_eq!(
+        sum_of_squares(vec![1, u64::MAX, 3]),
+        Err(Overflow(u64::MAX))
+    );
+}
+
+struct Polynomial {
+    coefficients: Vec<i64>,
+    evaluations: u32,
+}
+
+impl Polynomial {
+    /// Horner's rule.
+    #[checkpointed(every_iters = 2)]
+    fn eval(&self, x: i64) -> i64 {
+        #[state]
+        let mut acc = 0_i64;
+        for c in self.coefficients.iter().rev() {
+            acc = acc * x + c;
+        }
+        acc
+    }
+
+    /// Horner's rule, counting the evaluation.
+    #[checkpointed(every_iters = 2)]
+    fn eval_counted(&mut self, x: i64) -> i64 {
+        #[state]
+        let mut acc = 0_i64;
+        for c in self.coefficients.iter().rev() {
+            acc = acc * x + c;
+        }
+        self.evaluations += 1;
+        acc
+    }
+}
+
+#[test]
+fn methods() {
+    checkpoint_dir();
+    let mut poly = Polynomial {
+        coefficients: vec![1, -2, 3],
+        evaluations: 0,
+    };
+    assert_eq!(poly.eval(2), 1 - 4 + 12);
+    assert_eq!(poly.eval_counted(3), 1 - 6 + 27);
+    assert_eq!(poly.evaluations, 1);
+}
+
+/// The sum of the items, widened: a generic function with a where-clause.
+#[checkpointed(every_iters = 2)]
+fn widened_sum<T>(items: &[T]) -> u64
+where
+    T: Copy + Into<u64> + serde::Serialize,
+{
+    #[state]
+    let mut total = 0_u64;
+    for item in items {
+        total += (*item).into();
+    }
+    total
+}
+
+#[test]
+fn generic_with_where_clause() {
+    checkpoint_dir();
+    assert_eq!(widened_sum(&[1_u8, 2, 3]), 6);
+    assert_eq!(widened_sum(&[10_u32, 20]), 30);
+}
+
+/// How many of `0..n` satisfy `keep`: a closure argument, not part of the
+/// run's identity.
+#[checkpointed(every_iters = 4, key = (n))]
+fn count_where(n: u64, keep: impl Fn(u64) -> bool) -> u64 {
+    #[state]
+    let mut count = 0;
+    for i in 0..n {
+        if keep(i) {
+            count += 1;
+        }
+    }
+    count
+}
+
+#[test]
+fn impl_trait_argument() {
+    checkpoint_dir();
+    assert_eq!(count_where(100, |i| i % 3 == 0), 34);
+}
+
+/// Fills `out` with the first `n` triangular numbers; returns nothing.
+#[checkpointed(every_iters = 3, key = (n))]
+fn triangular(n: u64, out: &mut Vec<u64>) {
+    #[state]
+    let mut running = 0;
+    for i in 1..=n {
+        running += i;
+        out.push(running);
+    }
+}
+
+#[test]
+fn unit_return() {
+    checkpoint_dir();
+    let mut out = Vec::new();
+    triangular(5, &mut out);
+    assert_eq!(out, [1, 3, 6, 10, 15]);
+}
+
+/// Counts down with `continue` in a `while` loop, skipping multiples of 3.
+#[checkpointed(every_iters = 3)]
+fn countdown_skipping(from: u32) -> Vec<u32> {
+    #[state]
+    let mut left = from;
+    #[state]
+    let mut said = Vec::new();
+    while left > 0 {
+        left -= 1;
+        if left % 3 == 0 {
+            continue;
+        }
+        said.push(left);
+    }
+    said
+}
+
+#[test]
+fn while_with_continue() {
+    checkpoint_dir();
+    assert_eq!(countdown_skipping(8), [7, 5, 4, 2, 1]);
+}
+
+/// The even numbers below `2 * n`: an `impl Trait` return type, and a
+/// state local whose type is inferred from a later `push`.
+#[checkpointed(every_iters = 2)]
+fn evens(n: u64) -> impl Iterator<Item = u64> {
+    #[state]
+    let mut found = Vec::new();
+    for i in 0..n {
+        found.push(i * 2);
+    }
+    found.into_iter()
+}
+
+#[test]
+fn impl_trait_return() {
+    checkpoint_dir();
+    assert_eq!(evens(3).collect::<Vec<_>>(), [0, 2, 4]);
+}
+
+/// The longest word: a return type with an elided lifetime.
+#[checkpointed(every_iters = 2, key = ())]
+fn longest(words: &[String]) -> &str {
+    #[state]
+    let mut best = 0_usize;
+    for (i, word) in words.iter().enumerate() {
+        if word.len() > words[best].len() {
+            best = i;
+        }
+    }
+    &words[best]
+}
+
+#[test]
+fn elided_lifetime_return() {
+    checkpoint_dir();
+    let words = ["a".to_owned(), "abc".to_owned(), "ab".to_owned()];
+    assert_eq!(longest(&words), "abc");
+}
+
+/// Row sums of an `n` by `n` table, in a `while` loop holding a save point,
+/// with a #[state] local declared in its body.
+#[checkpointed(every_iters = 3, name = "lints-table")]
+fn table(n: u64) -> u64 {
+    #[state]
+    let mut total = 0;
+    #[state]
+    let mut i = 0;
+    while i < n {
+        #[state]
+        let mut row = 0;
+        for j in 0..n {
+            row += i * j;
+        }
+        total += row;
+        i += 1;
+    }
+    total
+}
+
+#[test]
+fn while_around_a_save_point() {
+    checkpoint_dir();
+    let plain: u64 = (0..5_u64).map(|i| (0..5).map(|j| i * j).sum::<u64>()).sum();
+    assert_eq!(table(5), plain);
+}
+
+/// A tuple pattern and a `mut` argument; a #[state] local shadowing an
+/// argument.
+#[checkpointed(every_iters = 2)]
+fn affine_sum((a, b): (u64, u64), mut n: u64) -> u64 {
+    #[state]
+    let mut total = 0;
+    n += 1;
+    #[state]
+    let mut n = n;
+    while n > 0 {
+        n -= 1;
+        total += a * n + b;
+    }
+    total
+}
+
+#[test]
+fn argument_patterns() {
+    checkpoint_dir();
+    assert_eq!(affine_sum((1, 2), 2), 9);
+}
+
+/// A `loop` that breaks with a value inside a save point, taken out of
+/// saving with `#[checkpoint(off)]` in expression position.
+#[checkpointed(every_iters = 2)]
+fn doubled_sum(n: u64) -> u64 {
+    #[state]
+    let mut total = 0;
+    for i in 0..n {
+        let doubled = #[checkpoint(off)]
+        loop {
+            if total < u64::MAX / 4 {
+                break i * 2;
+            }
+        };
+        total += doubled;
+    }
+    total
+}
+
+#[test]
+fn loop_off_in_expression_position() {
+    checkpoint_dir();
+    assert_eq!(doubled_sum(4), 12);
+}
+
+/// Two #[state] locals of the same name, in sequential blocks.
+#[checkpointed(every_iters = 2)]
+fn same_name_twice(n: u64) -> u64 {
+    #[state]
+    let mut acc = 0;
+    for i in 0..n {
+        acc += i;
+    }
+    let first = acc;
+    {
+        #[state]
+        let mut acc = 0;
+        for i in 0..n {
+            acc += i * 2;
+        }
+        first + acc
+    }
+}
+
+#[test]
+fn state_locals_of_the_same_name() {
+    checkpoint_dir();
+    assert_eq!(same_name_twice(4), 18);
+}
+
+struct Series {
+    terms: Vec<u64>,
+}
+
+impl Series {
+    /// An associated function returning `Self`, with more attributes.
+    #[checkpointed(every_iters = 2)]
+    #[must_use]
+    pub(crate) fn squares(n: u64) -> Self {
+        #[state]
+        let mut terms = Vec::new();
+        for i in 0..n {
+            terms.push(i * i);
+        }
+        Self { terms }
+    }
+}
+
+#[test]
+fn associated_function_returning_self() {
+    checkpoint_dir();
+    assert_eq!(Series::squares(4).terms, [0, 1, 4, 9]);
+}

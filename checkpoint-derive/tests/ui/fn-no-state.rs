@@ -1,0 +1,14 @@
+use checkpoint_core::checkpointed;
+
+#[checkpointed]
+fn sum(n: u64) -> u64 {
+    let mut total = 0;
+    for i in 0..n {
+        total += i;
+    }
+    total
+}
+
+fn main() {
+    sum(10);
+}

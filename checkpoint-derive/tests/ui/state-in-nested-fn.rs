@@ -1,0 +1,20 @@
+use checkpoint_core::checkpointed;
+
+#[checkpointed]
+fn sum(n: u64) -> u64 {
+    fn square(x: u64) -> u64 {
+        #[state]
+        let y = x * x;
+        y
+    }
+    #[state]
+    let mut total = 0;
+    for i in 0..n {
+        total += square(i);
+    }
+    total
+}
+
+fn main() {
+    sum(10);
+}
