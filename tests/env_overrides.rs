@@ -1,0 +1,144 @@
+//! Proves the operators' environment overrides: `CHECKPOINT_FRESH=1` ignores
+//! the checkpoint a killed run left and starts over, and `CHECKPOINT_DISABLE=1`
+//! neither reads nor writes anything in the checkpoint directory; both still
+//! compute the right result.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{
+    Generation, RESUMED, Running, assert_only_locks_left, command, file_names, generations, run_ok,
+    temp_dir,
+};
+
+/// `sum 400`: 1 + 2 + ... + 400.
+const EXPECTED: &str = "80200";
+
+/// Runs `sum 400 --delay-ms 5` until it has saved, then SIGKILLs it; returns
+/// the generations it left.
+fn interrupted_sum(dir: &Path) -> Vec<Generation> {
+    let mut running = Running::spawn(&mut command("sum", dir, &["400", "--delay-ms", "5"]));
+    running.wait_until(
+        "a checkpoint file appeared",
+        Duration::from_secs(30),
+        || !generations(dir).is_empty(),
+    );
+    let killed = running.kill();
+    assert!(
+        killed.was_killed(),
+        "sum 400 finished before it could be killed\n{}",
+        killed.describe()
+    );
+    let found = generations(dir);
+    assert!(!found.is_empty(), "the killed run left no checkpoint");
+    found
+}
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    file_names(dir)
+        .into_iter()
+        .map(|name| {
+            let bytes = fs::read(dir.join(&name)).expect("read a file of the directory");
+            (name, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn fresh_ignores_the_checkpoint_of_a_killed_run() {
+    let dir = temp_dir();
+    interrupted_sum(dir.path());
+
+    let finished = run_ok(
+        command("sum", dir.path(), &["400", "--delay-ms", "0"]).env("CHECKPOINT_FRESH", "1"),
+    );
+    assert!(
+        !finished.stderr.contains(RESUMED),
+        "CHECKPOINT_FRESH=1 starts over, yet the run resumed\n{}",
+        finished.describe()
+    );
+    assert_eq!(finished.result(), EXPECTED, "{}", finished.describe());
+    assert_only_locks_left(dir.path(), &finished.describe());
+}
+
+#[test]
+fn disable_writes_nothing() {
+    let scratch = temp_dir();
+    // A directory that does not exist yet: creating it would be a write.
+    let dir = scratch.path().join("checkpoints");
+
+    // While it runs: no lock, no checkpoint, not even the directory.
+    let running = Running::spawn(
+        command("sum", &dir, &["400", "--delay-ms", "2"]).env("CHECKPOINT_DISABLE", "1"),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mid_run = file_names(scratch.path());
+    let killed = running.kill();
+    assert!(
+        killed.was_killed(),
+        "sum 400 --delay-ms 2 finished within 300 ms\n{}",
+        killed.describe()
+    );
+    assert!(
+        mid_run.is_empty(),
+        "CHECKPOINT_DISABLE=1 writes nothing, yet 300 ms into the run {} held {mid_run:?}\n{}",
+        scratch.path().display(),
+        killed.describe()
+    );
+
+    // To the end: the right result, still nothing on disk.
+    let finished =
+        run_ok(command("sum", &dir, &["400", "--delay-ms", "0"]).env("CHECKPOINT_DISABLE", "1"));
+    assert_eq!(finished.result(), EXPECTED, "{}", finished.describe());
+    assert!(
+        !finished.stderr.contains(RESUMED),
+        "CHECKPOINT_DISABLE=1 reads nothing, yet the run resumed\n{}",
+        finished.describe()
+    );
+    let left = file_names(scratch.path());
+    assert!(
+        left.is_empty(),
+        "CHECKPOINT_DISABLE=1 writes nothing, yet {} holds {left:?}\n{}",
+        scratch.path().display(),
+        finished.describe()
+    );
+}
+
+#[test]
+fn disable_neither_resumes_from_nor_touches_an_existing_checkpoint() {
+    let dir = temp_dir();
+    interrupted_sum(dir.path());
+    let before = snapshot(dir.path());
+
+    let finished = run_ok(
+        command("sum", dir.path(), &["400", "--delay-ms", "0"]).env("CHECKPOINT_DISABLE", "1"),
+    );
+    assert_eq!(finished.result(), EXPECTED, "{}", finished.describe());
+    assert!(
+        !finished.stderr.contains(RESUMED),
+        "CHECKPOINT_DISABLE=1 reads nothing, yet the run resumed\n{}",
+        finished.describe()
+    );
+    let after = snapshot(dir.path());
+    assert!(
+        before == after,
+        "CHECKPOINT_DISABLE=1 changed the checkpoint directory: {:?} before, {:?} after\n{}",
+        before.keys(),
+        after.keys(),
+        finished.describe()
+    );
+
+    // The checkpoint is still good for a normal run.
+    let resumed = run_ok(&mut command("sum", dir.path(), &["400", "--delay-ms", "0"]));
+    assert_eq!(resumed.result(), EXPECTED, "{}", resumed.describe());
+    assert!(
+        resumed.resumed_at().is_some_and(|k| k > 0),
+        "the checkpoint left alone by CHECKPOINT_DISABLE=1 resumes a normal run\n{}",
+        resumed.describe()
+    );
+}

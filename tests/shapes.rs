@@ -1,0 +1,122 @@
+//! Proves that the shapes real functions take resume correctly after
+//! `kill -9`: nested loops with labelled `continue` and `break`, phases with
+//! state declared between them, a `while` around a save point, `&mut self`
+//! and `&self` methods with an early `return`, a generic function, and a
+//! `Result` with `?` — each killed at random moments, then finished, must
+//! print what an uninterrupted run prints. An early exit by error keeps the
+//! checkpoint; a normal return removes it.
+
+mod common;
+
+use std::thread;
+use std::time::Duration;
+
+use common::{Rng, Running, command, generations, run, run_ok, temp_dir};
+
+fn survives_kills(shape: &str, n: u64, delay_ms: u64) {
+    let mut rng = Rng::seeded();
+    let n = n.to_string();
+    let delay = delay_ms.to_string();
+    let reference_dir = temp_dir();
+    let expected = run_ok(&mut command("shapes", reference_dir.path(), &[shape, &n]))
+        .result()
+        .to_owned();
+
+    let dir = temp_dir();
+    let args = [shape, n.as_str(), "--delay-ms", delay.as_str()];
+    let mut resumed_past_start = false;
+    let mut history = format!("seed {}; shapes {}\n", rng.seed(), args.join(" "));
+    for attempt in 0..5 {
+        let mut running = Running::spawn(&mut command("shapes", dir.path(), &args));
+        if attempt == 0 {
+            running.wait_until("a first checkpoint", Duration::from_secs(30), || {
+                !generations(dir.path()).is_empty()
+            });
+        }
+        let after = rng.between(20, 150);
+        thread::sleep(Duration::from_millis(after));
+        let killed = running.kill();
+        resumed_past_start |= killed.resumed_at().is_some_and(|at| at > 0);
+        history.push_str(&format!(
+            "run {attempt}: killed after {after} ms, {}\n",
+            killed.stderr.trim()
+        ));
+        assert!(
+            killed.warnings().is_empty(),
+            "a kill must never leave a damaged checkpoint\n{history}"
+        );
+    }
+    let last = run_ok(&mut command("shapes", dir.path(), &args));
+    resumed_past_start |= last.resumed_at().is_some_and(|at| at > 0);
+    assert_eq!(last.result(), expected, "{history}{}", last.describe());
+    assert!(
+        resumed_past_start,
+        "no rerun resumed past iteration 0\n{history}"
+    );
+    assert!(
+        generations(dir.path()).is_empty(),
+        "a completed run removes its checkpoints"
+    );
+}
+
+#[test]
+fn nested_loops_with_labelled_continue_and_break() {
+    survives_kills("nested", 30, 2);
+}
+
+#[test]
+fn phases_with_state_declared_between_them() {
+    survives_kills("phases", 80, 3);
+}
+
+#[test]
+fn while_loop_around_a_save_point() {
+    survives_kills("collatz", 27, 2);
+}
+
+#[test]
+fn mut_self_method() {
+    survives_kills("walk", 200, 2);
+}
+
+#[test]
+fn self_method_with_early_return() {
+    survives_kills("first_multiple", 60, 2);
+}
+
+#[test]
+fn generic_function() {
+    survives_kills("generic", 200, 2);
+}
+
+#[test]
+fn result_with_question_mark() {
+    survives_kills("result", 200, 2);
+}
+
+#[test]
+fn an_error_keeps_the_checkpoint_for_the_next_attempt() {
+    let dir = temp_dir();
+    let bad_input = |dir| {
+        let mut command = command("shapes", dir, &["result", "40"]);
+        command.env("SHAPES_BAD_LINE", "1");
+        run(&mut command)
+    };
+    let failed = bad_input(dir.path());
+    assert!(
+        failed.result().starts_with("error:"),
+        "{}",
+        failed.describe()
+    );
+    assert!(
+        !generations(dir.path()).is_empty(),
+        "the run returned Err: its checkpoint stays for the next attempt"
+    );
+    let again = bad_input(dir.path());
+    assert!(
+        again.resumed_at().is_some_and(|at| at >= 20),
+        "the second attempt resumes where the first failed\n{}",
+        again.describe()
+    );
+    assert!(again.result().starts_with("error:"), "{}", again.describe());
+}
