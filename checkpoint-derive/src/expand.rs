@@ -5,7 +5,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, FnArg, Ident, ItemFn, Lifetime, Local, Pat, ReturnType, Type};
+use syn::{Expr, FnArg, Ident, ItemFn, Lifetime, Local, ReturnType, Type};
 
 use crate::args::Args;
 use crate::model::{self, LoopKind, Model};
@@ -86,27 +86,10 @@ fn argument_names(item: &ItemFn) -> Vec<Ident> {
     let mut names = Vec::new();
     for arg in &item.sig.inputs {
         if let FnArg::Typed(typed) = arg {
-            collect_idents(&typed.pat, &mut names);
+            model::pattern_bindings(&typed.pat, &mut names);
         }
     }
     names
-}
-
-fn collect_idents(pat: &Pat, names: &mut Vec<Ident>) {
-    match pat {
-        Pat::Ident(node) => names.push(node.ident.clone()),
-        Pat::Tuple(node) => node.elems.iter().for_each(|p| collect_idents(p, names)),
-        Pat::TupleStruct(node) => node.elems.iter().for_each(|p| collect_idents(p, names)),
-        Pat::Struct(node) => node
-            .fields
-            .iter()
-            .for_each(|f| collect_idents(&f.pat, names)),
-        Pat::Slice(node) => node.elems.iter().for_each(|p| collect_idents(p, names)),
-        Pat::Reference(node) => collect_idents(&node.pat, names),
-        Pat::Paren(node) => collect_idents(&node.pat, names),
-        Pat::Type(node) => collect_idents(&node.pat, names),
-        _ => {}
-    }
 }
 
 /// Removes `#[state]` and `#[checkpoint(...)]`, which mean nothing to rustc.

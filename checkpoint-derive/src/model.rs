@@ -505,8 +505,8 @@ fn reject_state_inside(tokens: TokenStream, place: &str, errors: &mut Vec<syn::E
     }
 }
 
-/// The names a pattern binds.
-fn pattern_bindings(pat: &Pat, names: &mut Vec<Ident>) {
+/// The names a pattern binds (also used for the function's arguments).
+pub fn pattern_bindings(pat: &Pat, names: &mut Vec<Ident>) {
     match pat {
         Pat::Ident(node) => {
             names.push(node.ident.clone());
