@@ -370,6 +370,45 @@ impl<S> Frame<'_, S> {
     }
 }
 
+/// An argument that identifies the run: anything `serde::Serialize`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot identify a checkpointed run: it does not implement `serde::Serialize`",
+    label = "this argument is part of the run's key",
+    note = "every argument identifies the run by default: name the identifying ones with `#[checkpointed(key = (...))]`, or derive `serde::Serialize` for it"
+)]
+pub trait KeyPart {
+    /// The argument's postcard encoding.
+    ///
+    /// # Errors
+    /// When the argument cannot be encoded (e.g. a sequence of unknown length).
+    fn encode_key(&self) -> Result<Vec<u8>, String>;
+}
+
+impl<T: Serialize + ?Sized> KeyPart for T {
+    fn encode_key(&self) -> Result<Vec<u8>, String> {
+        postcard::to_allocvec(self).map_err(|err| err.to_string())
+    }
+}
+
+/// One argument of the run's key, already encoded.
+pub struct Key(Result<Vec<u8>, String>);
+
+/// Encodes an argument of the run's key. The bound is checked here, on the
+/// argument's own span, so a non-serializable argument gives one error that
+/// points at it.
+pub fn key<T: KeyPart + ?Sized>(argument: &T) -> Key {
+    Key(argument.encode_key())
+}
+
+impl Serialize for Key {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        match &self.0 {
+            Ok(bytes) => serializer.serialize_bytes(bytes),
+            Err(reason) => Err(serde::ser::Error::custom(reason)),
+        }
+    }
+}
+
 /// Says which outcome of a function completes its run: `Ok` and `Some`,
 /// and any value of a type that is neither `Result` nor `Option`.
 pub struct Outcome<'a, T>(pub &'a T);

@@ -85,11 +85,24 @@ fn check_signature(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) {
 fn argument_names(item: &ItemFn) -> Vec<Ident> {
     let mut names = Vec::new();
     for arg in &item.sig.inputs {
-        if let FnArg::Typed(typed) = arg {
+        if let FnArg::Typed(typed) = arg
+            && !is_impl_trait(&typed.ty)
+        {
             model::pattern_bindings(&typed.pat, &mut names);
         }
     }
     names
+}
+
+/// `impl Trait` and `&impl Trait` arguments (closures, iterators) are left
+/// out of the default key: they have no value to identify a run by.
+fn is_impl_trait(ty: &Type) -> bool {
+    match ty {
+        Type::ImplTrait(_) => true,
+        Type::Reference(reference) => is_impl_trait(&reference.elem),
+        Type::Paren(inner) => is_impl_trait(&inner.elem),
+        _ => false,
+    }
 }
 
 /// Removes `#[state]` and `#[checkpoint(...)]`, which mean nothing to rustc.
@@ -286,15 +299,16 @@ fn function_static(
     }
 }
 
-/// `&(&a, &b)`: the arguments that identify the run, by reference.
+/// `&(key(&a), key(&b))`: the arguments that identify the run, by reference.
 fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
     let names = match &args.key {
         Some(key) => key.clone(),
         None => argument_names(item),
     };
+    let private = private();
     let refs = names
         .iter()
-        .map(|name| quote_spanned!(name.span()=> &#name));
+        .map(|name| quote_spanned!(name.span()=> #private::key(&#name)));
     quote!(&(#(#refs,)*))
 }
 

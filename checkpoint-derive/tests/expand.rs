@@ -149,3 +149,70 @@ fn print_diff(expected: &str, actual: &str) {
         }
     }
 }
+
+/// Rustdoc renders a function from its attributes, visibility and
+/// signature: the expansion must keep all three exactly as the user wrote
+/// them, so the docs show the original signature and doc comments.
+#[test]
+fn expansions_keep_signature_visibility_and_attributes() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/expand");
+    let mut checked = 0;
+    for entry in fs::read_dir(&dir).expect("tests/expand exists") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_none_or(|ext| ext != "rs")
+            || path.to_string_lossy().ends_with(".expanded.rs")
+        {
+            continue;
+        }
+        let source = fs::read_to_string(&path).expect("the input is readable");
+        let file = syn::parse_file(&source).expect("the input parses");
+        let functions = file.items.iter().flat_map(|item| match item {
+            Item::Fn(function) => vec![function.to_token_stream()],
+            Item::Impl(block) => block
+                .items
+                .iter()
+                .filter_map(|member| match member {
+                    ImplItem::Fn(method) => Some(method.to_token_stream()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        });
+        for tokens in functions {
+            let mut original: ItemFn = syn::parse2(tokens).expect("a function");
+            let Some(args) = take_checkpointed(&mut original.attrs) else {
+                continue;
+            };
+            let expanded: ItemFn = syn::parse2(expand_fn(args, original.to_token_stream(), &path))
+                .expect("the expansion is a function");
+            let name = &original.sig.ident;
+            assert_eq!(
+                expanded.sig.to_token_stream().to_string(),
+                original.sig.to_token_stream().to_string(),
+                "{}: the signature of `{name}` changed",
+                path.display()
+            );
+            assert_eq!(
+                expanded.vis.to_token_stream().to_string(),
+                original.vis.to_token_stream().to_string(),
+                "{}: the visibility of `{name}` changed",
+                path.display()
+            );
+            let attrs = |function: &ItemFn| {
+                function
+                    .attrs
+                    .iter()
+                    .map(|attr| attr.to_token_stream().to_string())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                attrs(&expanded),
+                attrs(&original),
+                "{}: the attributes or doc comments of `{name}` changed",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 7, "only {checked} functions were checked");
+}

@@ -315,9 +315,9 @@ fn generic_with_where_clause() {
     assert_eq!(widened_sum(&[10_u32, 20]), 30);
 }
 
-/// How many of `0..n` satisfy `keep`: a closure argument, not part of the
-/// run's identity.
-#[checkpointed(every_iters = 4, key = (n))]
+/// How many of `0..n` satisfy `keep`: an `impl Trait` argument, left out
+/// of the run's identity by default.
+#[checkpointed(every_iters = 4)]
 fn count_where(n: u64, keep: impl Fn(u64) -> bool) -> u64 {
     #[state]
     let mut count = 0;

@@ -41,7 +41,7 @@ fn collatz_steps(start: u64) -> u32 {
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::CollatzStepsState<_, _>,
-    >::start(&__CHECKPOINT_FUNCTION, &(&start,));
+    >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&start),));
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {

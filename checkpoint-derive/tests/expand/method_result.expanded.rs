@@ -45,7 +45,7 @@ impl Ledger {
         };
         let __checkpoint_run = ::checkpoint_core::__private::Run::<
             __checkpoint_schema::ApplyState<_>,
-        >::start(&__CHECKPOINT_FUNCTION, &(&start,));
+        >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&start),));
         let mut __checkpoint_restored = match __checkpoint_run.take_state() {
             ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
             ::core::option::Option::None => {

@@ -41,7 +41,7 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::PrimesState<_, _>,
-    >::start(&__CHECKPOINT_FUNCTION, &(&n,));
+    >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&n),));
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {

@@ -1,0 +1,193 @@
+use checkpoint_core::checkpointed;
+pub struct Corpus<'a> {
+    words: Vec<&'a str>,
+}
+impl<'a> Corpus<'a> {
+    /// Counts the words that pass `keep`, consuming the corpus.
+    #[must_use]
+    #[inline]
+    pub(crate) fn count_kept(self, keep: impl Fn(&str) -> bool) -> usize {
+        mod __checkpoint_schema {
+            #[derive(
+                ::checkpoint_core::__private::serde::Serialize,
+                ::checkpoint_core::__private::serde::Deserialize
+            )]
+            #[serde(crate = "::checkpoint_core::__private::serde")]
+            pub struct CountKeptState<Kept> {
+                pub kept: ::core::option::Option<Kept>,
+            }
+            impl<Kept> ::checkpoint_core::__private::StateSchema
+            for CountKeptState<Kept> {
+                fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                    schema.field::<Kept>("kept");
+                }
+            }
+        }
+        static __CHECKPOINT_FUNCTION: ::checkpoint_core::__private::Function = ::checkpoint_core::__private::Function {
+            crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+                ::core::option::Option::Some(__checkpoint_crate) => __checkpoint_crate,
+                ::core::option::Option::None => "",
+            },
+            module_path: ::core::module_path!(),
+            function: "count_kept",
+            name: ::core::option::Option::None,
+            code_fingerprint: 1037874978437373370u64,
+            loop_shape: "0()",
+            options: ::checkpoint_core::__private::FunctionOptions {
+                dir: ::core::option::Option::None,
+                every_ms: ::core::option::Option::Some(10000u64),
+                every_iters: ::core::option::Option::None,
+                keep: ::core::option::Option::None,
+                zstd_level: ::core::option::Option::None,
+                keep_on_success: false,
+                on_code_change: ::checkpoint_core::OnCodeChange::Resume,
+                strict: false,
+            },
+        };
+        let __checkpoint_run = ::checkpoint_core::__private::Run::<
+            __checkpoint_schema::CountKeptState<_>,
+        >::start(&__CHECKPOINT_FUNCTION, &());
+        let mut __checkpoint_restored = match __checkpoint_run.take_state() {
+            ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
+            ::core::option::Option::None => {
+                __checkpoint_schema::CountKeptState {
+                    kept: ::core::option::Option::None,
+                }
+            }
+        };
+        #[allow(clippy::redundant_closure_call)]
+        let __checkpoint_result = (|| -> usize {
+            let mut kept = match __checkpoint_restored.kept.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => 0,
+            };
+            {
+                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                if !__checkpoint_loop_0.finished_phase() {
+                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                        &self.words,
+                    );
+                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+                    for word in __checkpoint_iter {
+                        {
+                            if keep(word) {
+                                kept += 1;
+                            }
+                        }
+                        #[allow(unreachable_code)]
+                        if __checkpoint_loop_0.iteration_done() {
+                            __checkpoint_run
+                                .save(
+                                    &[__checkpoint_loop_0.position()],
+                                    &__checkpoint_schema::CountKeptState {
+                                        kept: ::core::option::Option::Some(&kept),
+                                    },
+                                );
+                        }
+                    }
+                }
+            }
+            kept
+        })();
+        let __checkpoint_completed = {
+            #[allow(unused_imports)]
+            use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
+            (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
+        };
+        __checkpoint_run.finish(__checkpoint_completed);
+        __checkpoint_result
+    }
+    /// The longest word starting with `prefix`.
+    pub fn longest<'p>(&self, prefix: &'p str) -> Option<&'a str> {
+        mod __checkpoint_schema {
+            #[derive(
+                ::checkpoint_core::__private::serde::Serialize,
+                ::checkpoint_core::__private::serde::Deserialize
+            )]
+            #[serde(crate = "::checkpoint_core::__private::serde")]
+            pub struct LongestState<Best> {
+                pub best: ::core::option::Option<Best>,
+            }
+            impl<Best> ::checkpoint_core::__private::StateSchema for LongestState<Best> {
+                fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                    schema.field::<Best>("best");
+                }
+            }
+        }
+        static __CHECKPOINT_FUNCTION: ::checkpoint_core::__private::Function = ::checkpoint_core::__private::Function {
+            crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+                ::core::option::Option::Some(__checkpoint_crate) => __checkpoint_crate,
+                ::core::option::Option::None => "",
+            },
+            module_path: ::core::module_path!(),
+            function: "longest",
+            name: ::core::option::Option::None,
+            code_fingerprint: 2582239566192841856u64,
+            loop_shape: "0()",
+            options: ::checkpoint_core::__private::FunctionOptions {
+                dir: ::core::option::Option::None,
+                every_ms: ::core::option::Option::None,
+                every_iters: ::core::option::Option::None,
+                keep: ::core::option::Option::None,
+                zstd_level: ::core::option::Option::None,
+                keep_on_success: false,
+                on_code_change: ::checkpoint_core::OnCodeChange::Resume,
+                strict: false,
+            },
+        };
+        let __checkpoint_run = ::checkpoint_core::__private::Run::<
+            __checkpoint_schema::LongestState<_>,
+        >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&prefix),));
+        let mut __checkpoint_restored = match __checkpoint_run.take_state() {
+            ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
+            ::core::option::Option::None => {
+                __checkpoint_schema::LongestState {
+                    best: ::core::option::Option::None,
+                }
+            }
+        };
+        #[allow(clippy::redundant_closure_call)]
+        let __checkpoint_result = (|| -> Option<&'a str> {
+            let mut best: Option<usize> = match __checkpoint_restored.best.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => None,
+            };
+            {
+                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                if !__checkpoint_loop_0.finished_phase() {
+                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                        self.words.iter().enumerate(),
+                    );
+                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+                    for (i, word) in __checkpoint_iter {
+                        {
+                            if word.starts_with(prefix)
+                                && best.is_none_or(|b| self.words[b].len() < word.len())
+                            {
+                                best = Some(i);
+                            }
+                        }
+                        #[allow(unreachable_code)]
+                        if __checkpoint_loop_0.iteration_done() {
+                            __checkpoint_run
+                                .save(
+                                    &[__checkpoint_loop_0.position()],
+                                    &__checkpoint_schema::LongestState {
+                                        best: ::core::option::Option::Some(&best),
+                                    },
+                                );
+                        }
+                    }
+                }
+            }
+            best.map(|i| self.words[i])
+        })();
+        let __checkpoint_completed = {
+            #[allow(unused_imports)]
+            use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
+            (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
+        };
+        __checkpoint_run.finish(__checkpoint_completed);
+        __checkpoint_result
+    }
+}
