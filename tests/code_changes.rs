@@ -15,19 +15,26 @@ const N: &str = "400";
 const CRASH_AT: &str = "250";
 
 /// Runs `version`, which dies abruptly when iteration 250 begins, after
-/// saving every iteration before it; returns the newest checkpoint's name.
-fn crash_partway(version: &str, dir: &Path) -> String {
+/// saving every iteration before it (the save in flight, if any, is lost
+/// as in a real crash); returns the newest checkpoint's name and the
+/// iteration it resumes at (its generation number: one save per iteration).
+fn crash_partway(version: &str, dir: &Path) -> (String, u64) {
     let crashed = run(command("versions", dir, &[version, N]).env("VERSIONS_CRASH_AT", CRASH_AT));
     assert_eq!(crashed.status.code(), Some(99), "{}", crashed.describe());
     let newest = generations(dir)
         .pop()
         .unwrap_or_else(|| panic!("no checkpoint after the crash\n{}", crashed.describe()));
-    newest
+    let name = newest
         .path
         .file_name()
         .expect("a file name")
         .to_string_lossy()
-        .into_owned()
+        .into_owned();
+    assert!(
+        (240..=250).contains(&newest.number),
+        "at most the save in flight is lost: {name}"
+    );
+    (name, newest.number)
 }
 
 fn uninterrupted(version: &str) -> String {
@@ -45,7 +52,7 @@ fn only_warning(finished: &Finished) -> &str {
 #[test]
 fn the_same_schema_with_edited_code_resumes_with_a_warning() {
     let dir = temp_dir();
-    let file = crash_partway("v1", dir.path());
+    let (file, at) = crash_partway("v1", dir.path());
     let edited = run_ok(&mut command("versions", dir.path(), &["v1-edited", N]));
     let warning = only_warning(&edited);
     assert!(
@@ -54,14 +61,14 @@ fn the_same_schema_with_edited_code_resumes_with_a_warning() {
             && warning.contains("resuming"),
         "{warning}"
     );
-    assert_eq!(edited.resumed_at(), Some(250), "{}", edited.describe());
+    assert_eq!(edited.resumed_at(), Some(at), "{}", edited.describe());
     assert_eq!(edited.result(), uninterrupted("v1"));
 }
 
 #[test]
 fn on_code_change_restart_moves_the_old_file_aside_and_starts_fresh() {
     let dir = temp_dir();
-    let file = crash_partway("v1", dir.path());
+    let (file, _) = crash_partway("v1", dir.path());
     let generations_before = generations(dir.path()).len();
     let restarted = run_ok(&mut command("versions", dir.path(), &["v1-restart", N]));
     assert_eq!(restarted.resumed_at(), None, "{}", restarted.describe());
@@ -89,7 +96,7 @@ fn on_code_change_restart_moves_the_old_file_aside_and_starts_fresh() {
 #[test]
 fn on_code_change_error_stops_and_keeps_the_checkpoint() {
     let dir = temp_dir();
-    let file = crash_partway("v1", dir.path());
+    let (file, at) = crash_partway("v1", dir.path());
     let refused = run(&mut command("versions", dir.path(), &["v1-error", N]));
     assert_eq!(refused.status.code(), Some(1), "{}", refused.describe());
     assert!(
@@ -99,14 +106,14 @@ fn on_code_change_error_stops_and_keeps_the_checkpoint() {
     );
     // Nothing was lost: the original code still resumes from it.
     let resumed = run_ok(&mut command("versions", dir.path(), &["v1", N]));
-    assert_eq!(resumed.resumed_at(), Some(250), "{}", resumed.describe());
+    assert_eq!(resumed.resumed_at(), Some(at), "{}", resumed.describe());
     assert_eq!(resumed.result(), uninterrupted("v1"));
 }
 
 #[test]
 fn a_changed_schema_is_never_decoded_and_is_moved_aside_as_stale() {
     let dir = temp_dir();
-    let file = crash_partway("v1", dir.path());
+    let (file, _) = crash_partway("v1", dir.path());
     let generations_before = generations(dir.path()).len();
     let v2 = run_ok(&mut command("versions", dir.path(), &["v2", N]));
     assert_eq!(v2.resumed_at(), None, "{}", v2.describe());
@@ -132,7 +139,7 @@ fn a_changed_schema_is_never_decoded_and_is_moved_aside_as_stale() {
 #[test]
 fn different_arguments_are_a_different_run() {
     let dir = temp_dir();
-    crash_partway("v1", dir.path());
+    let (_, at) = crash_partway("v1", dir.path());
     let other = run_ok(&mut command("versions", dir.path(), &["v1", "300"]));
     assert_eq!(other.resumed_at(), None, "{}", other.describe());
     assert!(other.warnings().is_empty(), "{}", other.describe());
@@ -140,5 +147,5 @@ fn different_arguments_are_a_different_run() {
     assert_eq!(other.result(), reference.result());
     // The first run's checkpoint is untouched and still resumes.
     let resumed = run_ok(&mut command("versions", dir.path(), &["v1", N]));
-    assert_eq!(resumed.resumed_at(), Some(250), "{}", resumed.describe());
+    assert_eq!(resumed.resumed_at(), Some(at), "{}", resumed.describe());
 }

@@ -2,19 +2,22 @@
 //! `save`, `finish`. The `#[checkpointed]` macro drives the same handle.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::format::{self, Header, Identity, Limits, LoopPosition};
+use crate::format::{self, Codec, Header, Identity, Limits, LoopPosition};
 use crate::identity;
 use crate::lock::RunLock;
 use crate::options::{OnCodeChange, Options, env_flag};
 use crate::policy::{Due, SavePolicy};
 use crate::report;
+use crate::signals;
 use crate::store::DirStore;
+use crate::writer::{self, Job, Writer, Written};
 
 /// A checkpointed run, for code that prefers explicit calls to the
 /// `#[checkpointed]` attribute: the restore/save/sync pattern.
@@ -57,12 +60,21 @@ pub struct Checkpoint {
     compute_before_ms: u64,
     opened: Instant,
     stats: Stats,
+    /// The file the latest save wrote, once it is durable; `None` while a
+    /// save is in flight or after one failed.
+    last_saved: Option<PathBuf>,
+    /// A progress bar shows saves, so no line per save.
+    quiet_saves: bool,
+    /// While the run is open, its signals make it save and exit.
+    active: Option<signals::ActiveRun>,
 }
 
 struct Storage {
-    store: DirStore,
+    store: Arc<DirStore>,
     // Held for the life of the run; released when dropped.
     lock: RunLock,
+    /// The writer thread, with `background = true` (started on first save).
+    writer: Option<Writer>,
 }
 
 /// What a run did with its checkpoints, for the end-of-run summary.
@@ -74,8 +86,14 @@ pub struct Stats {
     pub failed_saves: u64,
     /// Bytes written in all saves.
     pub bytes_written: u64,
-    /// Time spent saving.
+    /// Time spent compressing, writing and syncing, on whichever thread did it.
     pub save_time: Duration,
+    /// Time the computation itself spent in saves: serializing the state,
+    /// plus the whole write when saves are not in the background, plus any
+    /// wait for the previous save.
+    pub stall_time: Duration,
+    /// How long the latest completed write took.
+    pub last_write: Duration,
 }
 
 /// A restored checkpoint: the decoded state and where it was saved.
@@ -94,6 +112,8 @@ pub struct CheckpointBuilder {
     options: Options,
     code_fingerprint: u64,
     key_error: Option<String>,
+    /// An option that cannot be used: `open` reports it.
+    option_error: Option<String>,
 }
 
 impl CheckpointBuilder {
@@ -167,6 +187,49 @@ impl CheckpointBuilder {
         self
     }
 
+    /// Save at the interval Daly's formula gives for the measured cost of
+    /// a save and this mean time between failures ([`SavePolicy::auto`]).
+    pub fn every_auto(self, mtbf: Duration) -> Self {
+        self.policy(SavePolicy::auto(mtbf))
+    }
+
+    /// The signals that make the run save and exit, by name (`"SIGTERM"` or
+    /// `"TERM"`; SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP, SIGXCPU). The
+    /// default is SIGINT, SIGTERM and SIGUSR1; an empty list handles none.
+    /// An unknown name makes [`CheckpointBuilder::open`] fail.
+    pub fn signals<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        let parsed: std::result::Result<Vec<i32>, String> = names
+            .iter()
+            .map(|name| signals::parse(name.as_ref()))
+            .collect();
+        match parsed {
+            Ok(numbers) => self.options.signals = numbers,
+            Err(reason) => self.option_error = Some(reason),
+        }
+        self
+    }
+
+    /// Warn once when an iteration or a save takes longer than this: after
+    /// a scheduler's SIGTERM, the SIGKILL would come first (default 25 s).
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.options.grace = grace;
+        self
+    }
+
+    /// Compress and write saves on a writer thread, so the loop pays only
+    /// for serializing the state (default: on).
+    pub fn background(mut self, background: bool) -> Self {
+        self.options.background = background;
+        self
+    }
+
+    /// Ignore checkpoints saved longer ago than `age`: they are moved aside
+    /// with a warning and the run starts fresh.
+    pub fn expire(mut self, age: Duration) -> Self {
+        self.options.expire = Some(age);
+        self
+    }
+
     pub(crate) fn identity(mut self, identity: Identity, label: String) -> Self {
         let key = self.identity.key_fingerprint;
         self.identity = identity;
@@ -186,6 +249,12 @@ impl CheckpointBuilder {
         if let Some(reason) = self.key_error {
             return Err(Error::Encode(reason));
         }
+        if let Some(reason) = self.option_error {
+            return Err(Error::InvalidOption {
+                option: "signals",
+                reason,
+            });
+        }
         let disabled = env_flag("CHECKPOINT_DISABLE");
         let mut checkpoint = Checkpoint {
             identity: self.identity,
@@ -195,7 +264,7 @@ impl CheckpointBuilder {
             due: if disabled {
                 Due::never()
             } else {
-                Due::new(self.options.policy)
+                Due::new(self.options.policy, self.options.grace, None)
             },
             options: self.options,
             fresh: env_flag("CHECKPOINT_FRESH"),
@@ -205,6 +274,9 @@ impl CheckpointBuilder {
             compute_before_ms: 0,
             opened: Instant::now(),
             stats: Stats::default(),
+            last_saved: None,
+            quiet_saves: false,
+            active: None,
         };
         if disabled {
             return Ok(checkpoint);
@@ -228,7 +300,12 @@ impl CheckpointBuilder {
             .list_generations()?
             .first()
             .map_or(1, |newest| newest.number + 1);
-        checkpoint.storage = Some(Storage { store, lock });
+        checkpoint.storage = Some(Storage {
+            store: Arc::new(store),
+            lock,
+            writer: None,
+        });
+        checkpoint.active = Some(signals::ActiveRun::begin(&checkpoint.options.signals));
         Ok(checkpoint)
     }
 }
@@ -249,6 +326,7 @@ impl Checkpoint {
             options: Options::default(),
             code_fingerprint: 0,
             key_error: None,
+            option_error: None,
         }
     }
 
@@ -287,26 +365,70 @@ impl Checkpoint {
     /// Saves `state` if a save is due under the run's [`SavePolicy`]; call it
     /// once per iteration. Returns whether it saved. Cheap when not due: a
     /// counter and one relaxed atomic load.
+    ///
+    /// On a handled signal (SIGINT, SIGTERM, SIGUSR1 by default) it saves,
+    /// says so, and ends the process with status 128 + signal.
     #[inline]
     pub fn sync<S: Serialize>(&mut self, state: &S) -> Result<bool> {
-        if self.due.tick() && self.due.is_due() {
-            self.save(state)?;
-            return Ok(true);
+        if !self.due.tick() {
+            return Ok(false);
         }
-        Ok(false)
+        self.sync_slow(state)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn sync_slow<S: Serialize>(&mut self, state: &S) -> Result<bool> {
+        let signal = self.pending_signal();
+        self.check_grace();
+        if signal.is_none() && !self.due.is_due() {
+            self.due.snooze();
+            return Ok(false);
+        }
+        self.save(state)?;
+        if let Some(signal) = signal {
+            self.stop_on_signal(signal, "its last sync");
+        }
+        Ok(true)
     }
 
     /// Saves `state` now. A failed save is a warning (the previous checkpoint
     /// stays, and the next due point tries again) unless the run is strict.
     pub fn save<S: Serialize>(&mut self, state: &S) -> Result<()> {
-        self.save_at(type_schema::<S>(), &[], state).map(drop)
+        let began = Instant::now();
+        self.save_at(type_schema::<S>(), &[], state)?;
+        self.record_save_cost(began.elapsed());
+        Ok(())
     }
 
-    /// Ends the run successfully: removes its checkpoints (unless asked to
-    /// keep them) and releases the lock.
+    /// Waits until the latest save is on disk (with background writes it may
+    /// still be in flight) and returns its file; `None` if checkpointing is
+    /// off or that save failed (a warning said so).
+    pub fn flush(&mut self) -> Result<Option<PathBuf>> {
+        let outcome = self
+            .storage
+            .as_mut()
+            .and_then(|storage| storage.writer.as_mut())
+            .and_then(Writer::wait);
+        if let Some(outcome) = outcome {
+            self.settle(outcome)?;
+        }
+        Ok(self.last_saved.clone())
+    }
+
+    /// Ends the run successfully: waits for the save in flight, removes the
+    /// run's checkpoints (unless asked to keep them), releases the lock and
+    /// prints the summary.
     pub fn finish(mut self) -> Result<Stats> {
         self.complete()?;
+        self.summarize("finished");
         Ok(self.stats)
+    }
+
+    /// The current interval between time-based saves (with `auto`, as last
+    /// recomputed from the measured cost of a save).
+    pub fn interval(&self) -> Option<Duration> {
+        self.due.interval()
     }
 
     /// Saves that reached the disk in this process.
@@ -329,14 +451,105 @@ impl Checkpoint {
         &self.label
     }
 
+    pub(crate) fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// A signal this run handles that is waiting to be honoured.
+    pub(crate) fn pending_signal(&self) -> Option<i32> {
+        signals::pending()
+            .filter(|signal| self.active.is_some() && self.options.signals.contains(signal))
+    }
+
+    /// Hides the line per save: a progress bar shows saves instead.
+    pub(crate) fn quiet_saves(&mut self) {
+        self.quiet_saves = true;
+    }
+
+    /// The run is over and complete: flush, then remove the checkpoints
+    /// (unless kept) and the lock file.
     pub(crate) fn complete(&mut self) -> Result<()> {
+        let flushed = self.flush();
         if let Some(storage) = self.storage.take() {
+            drop(storage.writer);
             if !self.options.keep_on_success {
                 storage.store.remove_all()?;
             }
             storage.lock.remove();
         }
-        Ok(())
+        flushed.map(drop)
+    }
+
+    /// Feeds what a save cost the computation into an `auto` interval.
+    pub(crate) fn record_save_cost(&mut self, stall: Duration) {
+        self.due.record_save(stall, self.stats.last_write);
+        self.due.restart();
+    }
+
+    /// Warns once if the iteration that just ended took longer than the
+    /// grace period a scheduler gives after its signal.
+    pub(crate) fn check_grace(&self) {
+        warn_over_grace(&self.label, &self.due);
+    }
+
+    /// Honours a signal: waits for the save just made, says where the run
+    /// stopped, and ends the process once every active run has saved.
+    pub(crate) fn stop_on_signal(&mut self, signal: i32, place: &str) -> ! {
+        let saved = self.flush().unwrap_or_else(|err| {
+            report::warn(format_args!("{err}"));
+            None
+        });
+        let name = signals::name(signal);
+        match saved {
+            Some(path) => report::info(format_args!(
+                "stopped {} on {name} at {place}; saved to {}; run the same command again to resume",
+                self.label,
+                path.display()
+            )),
+            None => report::warn(format_args!(
+                "stopped {} on {name} at {place}, but this save failed (see above); a rerun resumes from the last good checkpoint",
+                self.label
+            )),
+        }
+        self.summarize("stopped");
+        signals::stop(signal)
+    }
+
+    /// The end-of-run summary: saves, bytes written, and the share of the
+    /// run the computation spent on checkpoints.
+    pub(crate) fn summarize(&self, how: &str) {
+        if self.stats.saves == 0 && self.stats.failed_saves == 0 {
+            return;
+        }
+        let elapsed = self.opened.elapsed();
+        let share = if elapsed.is_zero() {
+            0.0
+        } else {
+            100.0 * self.stats.stall_time.as_secs_f64() / elapsed.as_secs_f64()
+        };
+        let failed = match self.stats.failed_saves {
+            0 => String::new(),
+            n => format!(" ({n} failed)"),
+        };
+        report::info(format_args!(
+            "{how} {}: {} saves{failed}, {} written; checkpointing took {:.3} s of {:.3} s ({share:.2}%) of the computation's time, writes {:.3} s",
+            self.label,
+            self.stats.saves,
+            report::bytes(self.stats.bytes_written),
+            self.stats.stall_time.as_secs_f64(),
+            elapsed.as_secs_f64(),
+            self.stats.save_time.as_secs_f64()
+        ));
+        tracing::info!(
+            target: "checkpoint",
+            run = %self.label,
+            saves = self.stats.saves,
+            failed_saves = self.stats.failed_saves,
+            bytes_written = self.stats.bytes_written,
+            stall_s = self.stats.stall_time.as_secs_f64(),
+            elapsed_s = elapsed.as_secs_f64(),
+            "summary"
+        );
     }
 
     /// Finds the newest checkpoint whose identity and schema match, falling
@@ -379,6 +592,19 @@ impl Checkpoint {
                     "it belongs to another run ({}::{})",
                     header.identity.module_path, header.identity.name
                 )),
+                Ok((header, _)) if self.is_expired(&header) => {
+                    let aside = store.move_aside(path, "expired")?;
+                    report::warn(format_args!(
+                        "checkpoint {} was saved {} ago, longer ago than expire = {}; it is ignored: moved aside to {}; {fallback}",
+                        path.display(),
+                        report::duration(Duration::from_millis(
+                            unix_ms().saturating_sub(header.saved_unix_ms)
+                        )),
+                        report::duration(self.options.expire.unwrap_or_default()),
+                        aside.display()
+                    ));
+                    continue;
+                }
                 Ok((header, _)) if header.schema_fingerprint != schema => {
                     let aside = store.move_aside(path, "stale")?;
                     report::warn(format_args!(
@@ -440,53 +666,101 @@ impl Checkpoint {
         Ok(None)
     }
 
-    /// Writes one generation: the header, then `state` (postcard + zstd).
-    /// Returns the file written, or `None` when the save was skipped
-    /// (checkpointing off) or failed with a warning.
+    /// Saves one generation: serializes `state` here, then compresses and
+    /// writes it, on the writer thread with `background`. Waits first for
+    /// the save in flight, if any. A failure is a warning (an error when
+    /// strict), now or when the background save is collected.
     pub(crate) fn save_at<V: Serialize + ?Sized>(
         &mut self,
         schema: u64,
         position: &[LoopPosition],
         state: &V,
-    ) -> Result<Option<PathBuf>> {
+    ) -> Result<()> {
         self.due.restart();
-        let Some(storage) = &self.storage else {
-            return Ok(None);
-        };
+        if self.storage.is_none() {
+            return Ok(());
+        }
         let began = Instant::now();
-        let result = (|| {
-            let (codec, state_len, payload) = format::encode_state(state, self.options.zstd_level)?;
-            let header = Header {
-                identity: self.identity.clone(),
-                schema_fingerprint: schema,
-                code_fingerprint: self.code_fingerprint,
-                position: position.to_vec(),
-                save_count: self.save_count + 1,
-                started_unix_ms: self.started_unix_ms,
-                saved_unix_ms: unix_ms(),
-                compute_ms: self.compute_before_ms
-                    + u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX),
-                codec,
-                state_len,
-            };
-            let bytes = format::encode_file(&header, &payload)?;
-            let path = storage
-                .store
-                .write_generation(self.next_generation, &bytes)?;
-            Ok::<_, Error>((bytes.len() as u64, path))
-        })();
-        match result {
-            Ok((written, path)) => {
-                self.next_generation += 1;
-                self.save_count += 1;
-                self.stats.saves += 1;
-                self.stats.bytes_written += written;
-                self.stats.save_time += began.elapsed();
-                tracing::debug!(target: "checkpoint", path = %path.display(), bytes = written, "saved");
-                if let Err(err) = storage.store.prune(self.options.keep) {
-                    report::warn(format_args!("{err}"));
+        self.flush()?;
+        let raw = match format::serialize_state(state) {
+            Ok(raw) => raw,
+            Err(err) => {
+                self.stats.stall_time += began.elapsed();
+                return self.settle(Err(err)).map(drop);
+            }
+        };
+        let header = Header {
+            identity: self.identity.clone(),
+            schema_fingerprint: schema,
+            code_fingerprint: self.code_fingerprint,
+            position: position.to_vec(),
+            save_count: self.save_count + 1,
+            started_unix_ms: self.started_unix_ms,
+            saved_unix_ms: unix_ms(),
+            compute_ms: self.compute_before_ms
+                + u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX),
+            codec: Codec::Raw,
+            state_len: 0,
+        };
+        let job = Job {
+            number: self.next_generation,
+            header,
+            raw,
+            zstd_level: self.options.zstd_level,
+            keep: self.options.keep,
+            announce: !self.quiet_saves,
+        };
+        self.next_generation += 1;
+        self.save_count += 1;
+        self.last_saved = None;
+        let background = self.options.background;
+        let Some(storage) = &mut self.storage else {
+            return Ok(());
+        };
+        let job = if background {
+            if storage.writer.is_none() {
+                match Writer::spawn(Arc::clone(&storage.store)) {
+                    Ok(writer) => storage.writer = Some(writer),
+                    Err(err) => report::warn(format_args!(
+                        "could not start the checkpoint writer thread ({err}); {} saves on its own thread",
+                        self.label
+                    )),
                 }
-                Ok(Some(path))
+            }
+            match storage.writer.as_mut() {
+                Some(writer) => writer.submit(job),
+                None => Some(job),
+            }
+        } else {
+            Some(job)
+        };
+        let outcome = job.map(|job| writer::write(&storage.store, job));
+        self.stats.stall_time += began.elapsed();
+        match outcome {
+            Some(outcome) => self.settle(outcome).map(drop),
+            None => Ok(()),
+        }
+    }
+
+    /// Accounts for a finished save: stats on success; on failure a warning
+    /// (the previous checkpoint is kept), or the error when strict.
+    fn settle(&mut self, outcome: Result<Written>) -> Result<()> {
+        match outcome {
+            Ok(written) => {
+                self.stats.saves += 1;
+                self.stats.bytes_written += written.bytes;
+                self.stats.save_time += written.took;
+                self.stats.last_write = written.took;
+                if self.due.save_over_grace(written.took) {
+                    report::warn(format_args!(
+                        "a save of {} took {:.1} s, longer than the {:.0} s grace period schedulers give after SIGTERM: a signal may not be honoured in time; save less state, or make saves cheaper (compress = false, a faster disk)",
+                        self.label,
+                        written.took.as_secs_f64(),
+                        self.due.grace().as_secs_f64()
+                    ));
+                }
+                self.last_saved = Some(written.path);
+                Ok(())
             }
             Err(err) => {
                 self.stats.failed_saves += 1;
@@ -497,9 +771,39 @@ impl Checkpoint {
                     "save of {} failed: {err}; the previous checkpoint is kept, and the next due save tries again",
                     self.label
                 ));
-                Ok(None)
+                Ok(())
             }
         }
+    }
+}
+
+impl Drop for Checkpoint {
+    /// Lets the save in flight complete, and reports how it went.
+    fn drop(&mut self) {
+        if let Err(err) = self.flush() {
+            report::warn(format_args!("{err}"));
+        }
+    }
+}
+
+/// Warns once if the iteration that just ended took longer than the grace
+/// period; shared by [`Checkpoint::sync`] and the macro's loops.
+pub(crate) fn warn_over_grace(label: &str, due: &Due) {
+    if let Some(took) = due.iteration_over_grace() {
+        report::warn(format_args!(
+            "an iteration of {label} took {:.1} s, longer than the {:.0} s grace period schedulers give after SIGTERM: a signal during such an iteration may not be honoured before the SIGKILL; make an inner loop the save point (let it update a #[state] local), or raise `grace` if your scheduler waits longer",
+            took.as_secs_f64(),
+            due.grace().as_secs_f64()
+        ));
+    }
+}
+
+impl Checkpoint {
+    fn is_expired(&self, header: &Header) -> bool {
+        self.options.expire.is_some_and(|expire| {
+            let age = Duration::from_millis(unix_ms().saturating_sub(header.saved_unix_ms));
+            age > expire
+        })
     }
 }
 

@@ -71,6 +71,15 @@ pub enum Error {
     )]
     Encode(String),
 
+    /// An option has a value that cannot be used (an unknown signal name, say).
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option.
+        option: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+
     /// A checkpoint or lock name cannot be used as a file name.
     #[error(
         "invalid checkpoint name {name:?}: {reason} (use letters, digits, '_', '-' and '.', not starting with '.')"

@@ -146,11 +146,23 @@ impl Default for Limits {
 ///
 /// Returns the codec actually used, the uncompressed length (for
 /// [`Header::state_len`]) and the payload.
+#[cfg(test)]
 pub fn encode_state<S: Serialize + ?Sized>(
     state: &S,
     level: Option<i32>,
 ) -> Result<(Codec, u64, Vec<u8>)> {
-    let raw = postcard::to_allocvec(state).map_err(|e| Error::Encode(e.to_string()))?;
+    compress_state(serialize_state(state)?, level)
+}
+
+/// The snapshot half of [`encode_state`]: the state's postcard bytes,
+/// serialized from a borrowed view (nothing is cloned).
+pub fn serialize_state<S: Serialize + ?Sized>(state: &S) -> Result<Vec<u8>> {
+    postcard::to_allocvec(state).map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// The second half of [`encode_state`], which a background writer runs off
+/// the compute thread: compresses `raw` at `level` when that makes it smaller.
+pub fn compress_state(raw: Vec<u8>, level: Option<i32>) -> Result<(Codec, u64, Vec<u8>)> {
     let state_len = raw.len() as u64;
     if let Some(level) = level {
         let compressed = zstd::bulk::compress(&raw, level)

@@ -30,9 +30,11 @@ mod identity;
 mod lock;
 mod options;
 mod policy;
+mod progress;
 mod report;
 mod signals;
 mod store;
+mod writer;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -41,5 +43,10 @@ pub mod __private;
 pub use checkpoint::{Checkpoint, CheckpointBuilder, Stats};
 pub use checkpoint_derive::checkpointed;
 pub use error::{CorruptReason, Error, Result};
-pub use options::{DEFAULT_DIR, DEFAULT_KEEP, DEFAULT_ZSTD_LEVEL, OnCodeChange};
-pub use policy::{DEFAULT_EVERY, SavePolicy};
+pub use options::{
+    DEFAULT_BACKGROUND, DEFAULT_DIR, DEFAULT_KEEP, DEFAULT_ZSTD_LEVEL, OnCodeChange,
+};
+pub use policy::{
+    AUTO_MIN_INTERVAL, DEFAULT_EVERY, DEFAULT_GRACE, DEFAULT_MTBF, SavePolicy, auto_interval,
+    daly_interval,
+};

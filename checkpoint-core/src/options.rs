@@ -2,8 +2,10 @@
 //! override them (`CHECKPOINT_DIR`, `CHECKPOINT_FRESH`, `CHECKPOINT_DISABLE`).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::policy::SavePolicy;
+use crate::policy::{DEFAULT_GRACE, SavePolicy};
+use crate::signals::DEFAULT_SIGNALS;
 
 /// The directory used when neither the code nor `CHECKPOINT_DIR` names one.
 pub const DEFAULT_DIR: &str = ".checkpoints";
@@ -14,6 +16,11 @@ pub const DEFAULT_KEEP: usize = 2;
 
 /// The zstd level used by default: fast, and most of the gain on numeric state.
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+
+/// Whether saves are written by a background thread unless told otherwise.
+/// Measured (see the README's "Performance"): the loop then pays only for
+/// serializing the state, not for compressing, writing and fsyncing it.
+pub const DEFAULT_BACKGROUND: bool = true;
 
 /// What to do when a checkpoint was written by different code (same state
 /// schema, changed function body).
@@ -41,6 +48,15 @@ pub(crate) struct Options {
     pub on_code_change: OnCodeChange,
     /// A failed save stops the run instead of warning.
     pub strict: bool,
+    /// Signals that make the run save and exit.
+    pub signals: Vec<i32>,
+    /// An iteration or save longer than this is warned about: a scheduler's
+    /// SIGKILL would come before the save.
+    pub grace: Duration,
+    /// Compress and write on a writer thread; the loop only serializes.
+    pub background: bool,
+    /// Checkpoints saved longer ago than this are moved aside, not resumed.
+    pub expire: Option<Duration>,
 }
 
 impl Default for Options {
@@ -53,6 +69,10 @@ impl Default for Options {
             keep_on_success: false,
             on_code_change: OnCodeChange::default(),
             strict: false,
+            signals: DEFAULT_SIGNALS.to_vec(),
+            grace: DEFAULT_GRACE,
+            background: DEFAULT_BACKGROUND,
+            expire: None,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! When a save is due: after a number of iterations, after a span of time,
-//! or whichever comes first. The check in the hot loop is a counter
-//! compare and one relaxed atomic load (see [`crate::clock`]).
+//! whichever comes first, or at the interval Daly's formula gives for the
+//! measured cost of a save and the mean time between failures. The check in
+//! the hot loop is a counter compare and one relaxed atomic load (see
+//! [`crate::clock`]); the system clock is read only on the slow path.
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -9,6 +11,60 @@ use crate::clock;
 
 /// The interval used when neither `every` nor `every_iters` is given.
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(30);
+
+/// The mean time between failures assumed by `every = "auto"` when no
+/// `mtbf` is given.
+pub const DEFAULT_MTBF: Duration = Duration::from_secs(24 * 3600);
+
+/// The shortest interval `every = "auto"` chooses, however cheap saves are.
+pub const AUTO_MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long schedulers wait between SIGTERM and SIGKILL by default
+/// (Kubernetes gives 30 s, SLURM's KillWait is 30 s), minus a margin: an
+/// iteration longer than this cannot be saved in time after a signal.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(25);
+
+/// The optimal interval between checkpoints by Daly's higher-order formula
+/// ("A higher order estimate of the optimum checkpoint interval for restart
+/// dumps", 2006): for a save that costs `cost` (δ) and a mean time between
+/// failures `mtbf` (M),
+/// τ = √(2δM)·[1 + ⅓·√(δ/2M) + ⅑·(δ/2M)] − δ when δ < 2M, else M.
+///
+/// ```
+/// use checkpoint_core::daly_interval;
+/// use std::time::Duration;
+///
+/// // A 10 s save with a failure a day on average: save about every 22 minutes.
+/// let tau = daly_interval(Duration::from_secs(10), Duration::from_secs(86_400));
+/// assert_eq!(tau.as_secs(), 1_307);
+/// // A save that costs more than twice the MTBF: once per MTBF.
+/// let mtbf = Duration::from_secs(60);
+/// assert_eq!(daly_interval(Duration::from_secs(200), mtbf), mtbf);
+/// ```
+pub fn daly_interval(cost: Duration, mtbf: Duration) -> Duration {
+    let delta = cost.as_secs_f64();
+    let m = mtbf.as_secs_f64();
+    if delta >= 2.0 * m {
+        return mtbf;
+    }
+    let ratio = delta / (2.0 * m);
+    let tau = (2.0 * delta * m).sqrt() * (1.0 + ratio.sqrt() / 3.0 + ratio / 9.0) - delta;
+    Duration::from_secs_f64(tau.max(0.0))
+}
+
+/// The interval `every = "auto"` uses: [`daly_interval`], clamped to
+/// [`AUTO_MIN_INTERVAL`] ..= `mtbf`.
+///
+/// ```
+/// use checkpoint_core::{AUTO_MIN_INTERVAL, auto_interval};
+/// use std::time::Duration;
+///
+/// let day = Duration::from_secs(86_400);
+/// assert_eq!(auto_interval(Duration::from_micros(1), day), AUTO_MIN_INTERVAL);
+/// ```
+pub fn auto_interval(cost: Duration, mtbf: Duration) -> Duration {
+    daly_interval(cost, mtbf).clamp(AUTO_MIN_INTERVAL.min(mtbf), mtbf)
+}
 
 /// How often a run saves.
 ///
@@ -25,6 +81,8 @@ pub const DEFAULT_EVERY: Duration = Duration::from_secs(30);
 pub struct SavePolicy {
     every: Option<Duration>,
     every_iters: Option<u64>,
+    /// `every = "auto"`: the mean time between failures.
+    mtbf: Option<Duration>,
 }
 
 impl Default for SavePolicy {
@@ -40,6 +98,27 @@ impl SavePolicy {
         SavePolicy {
             every: Some(interval),
             every_iters: None,
+            mtbf: None,
+        }
+    }
+
+    /// Save at the interval Daly's formula gives ([`auto_interval`]) for the
+    /// measured cost of a save and this mean time between failures,
+    /// recomputed after every save. Until the first save is measured the
+    /// interval is [`DEFAULT_EVERY`] (at most `mtbf`).
+    ///
+    /// ```
+    /// use checkpoint_core::SavePolicy;
+    /// use std::time::Duration;
+    ///
+    /// let policy = SavePolicy::auto(Duration::from_secs(3600));
+    /// assert_eq!(policy.mtbf(), Some(Duration::from_secs(3600)));
+    /// ```
+    pub fn auto(mtbf: Duration) -> SavePolicy {
+        SavePolicy {
+            every: None,
+            every_iters: None,
+            mtbf: Some(mtbf.max(Duration::from_millis(1))),
         }
     }
 
@@ -48,6 +127,7 @@ impl SavePolicy {
         SavePolicy {
             every: None,
             every_iters: Some(iterations.max(1)),
+            mtbf: None,
         }
     }
 
@@ -63,13 +143,19 @@ impl SavePolicy {
     pub fn and_every(self, interval: Duration) -> SavePolicy {
         SavePolicy {
             every: Some(interval),
+            mtbf: None,
             ..self
         }
     }
 
-    /// The time interval, if saving by time.
+    /// The fixed time interval, if saving by time (not `auto`).
     pub fn interval(&self) -> Option<Duration> {
         self.every
+    }
+
+    /// The mean time between failures, if the interval is `auto`.
+    pub fn mtbf(&self) -> Option<Duration> {
+        self.mtbf
     }
 
     /// The iteration interval, if saving by iterations.
@@ -81,25 +167,49 @@ impl SavePolicy {
 /// The hot-loop side of a [`SavePolicy`]: counts iterations and compares
 /// the coarse clock with the next deadline. Interior mutability lets nested
 /// loops share it through `&`.
+///
+/// It also measures, on the slow path only, how long the iteration that
+/// just ended took (from the coarse time the hot check already loads), so a
+/// run can warn when a signal could not be honoured within a grace period.
 #[derive(Debug)]
 pub(crate) struct Due {
     since_save: Cell<u64>,
     iteration_limit: u64,
-    deadline_ms: Cell<u64>,
-    interval_ms: Option<u64>,
+    /// The next time the slow path runs: the save deadline, or earlier for
+    /// a progress refresh.
+    wake_ms: Cell<u64>,
+    save_deadline_ms: Cell<u64>,
+    interval_ms: Cell<Option<u64>>,
+    mtbf: Option<Duration>,
+    /// The smoothed cost of a save, as measured (`auto` only).
+    cost_s: Cell<Option<f64>>,
+    refresh_ms: Option<u64>,
+    last_tick_ms: Cell<u64>,
+    iteration_began_ms: Cell<u64>,
+    grace_ms: u64,
+    grace_warned: Cell<bool>,
 }
 
 impl Due {
-    pub(crate) fn new(policy: SavePolicy) -> Due {
+    pub(crate) fn new(policy: SavePolicy, grace: Duration, refresh: Option<Duration>) -> Due {
         clock::start();
-        let interval_ms = policy
-            .every
-            .map(|every| u64::try_from(every.as_millis()).unwrap_or(u64::MAX));
+        let interval = match policy.mtbf {
+            Some(mtbf) => Some(DEFAULT_EVERY.min(mtbf)),
+            None => policy.every,
+        };
         let due = Due {
             since_save: Cell::new(0),
             iteration_limit: policy.every_iters.unwrap_or(u64::MAX),
-            deadline_ms: Cell::new(u64::MAX),
-            interval_ms,
+            wake_ms: Cell::new(u64::MAX),
+            save_deadline_ms: Cell::new(u64::MAX),
+            interval_ms: Cell::new(interval.map(millis)),
+            mtbf: policy.mtbf,
+            cost_s: Cell::new(None),
+            refresh_ms: refresh.map(millis),
+            last_tick_ms: Cell::new(clock::precise_ms()),
+            iteration_began_ms: Cell::new(u64::MAX),
+            grace_ms: millis(grace),
+            grace_warned: Cell::new(false),
         };
         due.restart();
         due
@@ -110,35 +220,197 @@ impl Due {
         Due {
             since_save: Cell::new(0),
             iteration_limit: u64::MAX,
-            deadline_ms: Cell::new(u64::MAX),
-            interval_ms: None,
+            wake_ms: Cell::new(u64::MAX),
+            save_deadline_ms: Cell::new(u64::MAX),
+            interval_ms: Cell::new(None),
+            mtbf: None,
+            cost_s: Cell::new(None),
+            refresh_ms: None,
+            last_tick_ms: Cell::new(u64::MAX),
+            iteration_began_ms: Cell::new(u64::MAX),
+            grace_ms: u64::MAX,
+            grace_warned: Cell::new(true),
         }
     }
 
     /// Counts one iteration and says whether the slow path should run: a
-    /// save may be due, or a signal arrived. May fire early (the slow path
-    /// decides), never late by more than a clock tick.
+    /// save may be due, a progress refresh is due, or a signal arrived. May
+    /// fire early (the slow path decides), never late by more than a clock tick.
     #[inline(always)]
     pub(crate) fn tick(&self) -> bool {
         let since = self.since_save.get() + 1;
         self.since_save.set(since);
-        since >= self.iteration_limit || clock::now_ms() >= self.deadline_ms.get()
+        let now = clock::now_ms();
+        let began = self.last_tick_ms.replace(now);
+        if since >= self.iteration_limit || now >= self.wake_ms.get() {
+            self.iteration_began_ms.set(began);
+            return true;
+        }
+        false
     }
 
     /// Whether a save is really due, measured with the precise clock.
     pub(crate) fn is_due(&self) -> bool {
         self.since_save.get() >= self.iteration_limit
-            || clock::precise_ms() >= self.deadline_ms.get()
+            || clock::precise_ms() >= self.save_deadline_ms.get()
+    }
+
+    /// After a slow path that did not save: wake again at the next progress
+    /// refresh or the save deadline, whichever comes first.
+    pub(crate) fn snooze(&self) {
+        let deadline = self.save_deadline_ms.get();
+        let wake = match self.refresh_ms {
+            Some(refresh) => deadline.min(clock::precise_ms().saturating_add(refresh)),
+            None => deadline,
+        };
+        self.wake_ms.set(wake);
     }
 
     /// Starts a new interval: called after every save attempt, successful or not,
     /// so that a failing disk is retried at the next due point, not every iteration.
     pub(crate) fn restart(&self) {
         self.since_save.set(0);
-        let deadline = match self.interval_ms {
+        let deadline = match self.interval_ms.get() {
             Some(interval) => clock::precise_ms().saturating_add(interval),
             None => u64::MAX,
         };
-        self.deadline_ms.set(deadline);
+        self.save_deadline_ms.set(deadline);
+        self.snooze();
+    }
+
+    /// Records what a save cost the computation (`stall`) and how long its
+    /// write took in all (`write`, at most one is in flight): with `auto`,
+    /// the interval becomes Daly's for the smoothed cost, and never shorter
+    /// than a write.
+    pub(crate) fn record_save(&self, stall: Duration, write: Duration) {
+        let Some(mtbf) = self.mtbf else {
+            return;
+        };
+        let cost = match self.cost_s.get() {
+            Some(previous) => 0.5 * previous + 0.5 * stall.as_secs_f64(),
+            None => stall.as_secs_f64(),
+        };
+        self.cost_s.set(Some(cost));
+        let interval = auto_interval(Duration::from_secs_f64(cost), mtbf).max(write);
+        self.interval_ms.set(Some(millis(interval)));
+    }
+
+    /// The current time interval between saves, if saving by time.
+    pub(crate) fn interval(&self) -> Option<Duration> {
+        self.interval_ms.get().map(Duration::from_millis)
+    }
+
+    /// On the slow path: the duration of the iteration that just ended, the
+    /// first time one is longer than the grace period.
+    pub(crate) fn iteration_over_grace(&self) -> Option<Duration> {
+        let began = self.iteration_began_ms.get();
+        if self.grace_warned.get() || began == u64::MAX {
+            return None;
+        }
+        let took = clock::precise_ms().saturating_sub(began);
+        if took <= self.grace_ms {
+            return None;
+        }
+        self.grace_warned.set(true);
+        Some(Duration::from_millis(took))
+    }
+
+    /// The grace period, once a save took longer than it (warned once,
+    /// together with [`Due::iteration_over_grace`]).
+    pub(crate) fn save_over_grace(&self, took: Duration) -> bool {
+        if self.grace_warned.get() || millis(took) <= self.grace_ms {
+            return false;
+        }
+        self.grace_warned.set(true);
+        true
+    }
+
+    pub(crate) fn grace(&self) -> Duration {
+        Duration::from_millis(self.grace_ms)
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Daly's formula worked by hand for δ = 10 s, M = 24 h:
+    /// √(2·10·86400) = 1314.534; δ/2M = 5.787e-5, √ = 0.0076073;
+    /// τ = 1314.534·(1 + 0.0025358 + 0.0000064) − 10 = 1307.876 s.
+    #[test]
+    fn daly_matches_the_formula_worked_by_hand() {
+        let tau = daly_interval(Duration::from_secs(10), DEFAULT_MTBF).as_secs_f64();
+        assert!((tau - 1307.876).abs() < 0.01, "{tau}");
+        // δ = 1 s, M = 1 h: √7200 = 84.853; r = 1/7200; τ = 84.853·(1 + 0.0039284 + 0.0000154) − 1.
+        let tau = daly_interval(Duration::from_secs(1), Duration::from_secs(3600)).as_secs_f64();
+        assert!((tau - 84.188).abs() < 0.01, "{tau}");
+        // At and past δ = 2M the interval is M.
+        let m = Duration::from_secs(100);
+        assert_eq!(daly_interval(Duration::from_secs(200), m), m);
+        assert_eq!(daly_interval(Duration::from_secs(1000), m), m);
+    }
+
+    #[test]
+    fn auto_interval_is_clamped_to_documented_bounds() {
+        assert_eq!(
+            auto_interval(Duration::ZERO, DEFAULT_MTBF),
+            AUTO_MIN_INTERVAL
+        );
+        assert_eq!(
+            auto_interval(Duration::from_secs(200), Duration::from_secs(60)),
+            Duration::from_secs(60)
+        );
+        // Below 2M the formula stands (52.58 s here), within the bounds.
+        let tau = auto_interval(Duration::from_secs(90), Duration::from_secs(60));
+        assert!((tau.as_secs_f64() - 52.583).abs() < 0.01, "{tau:?}");
+    }
+
+    #[test]
+    fn the_auto_interval_follows_the_measured_cost() {
+        let mtbf = Duration::from_secs(3600);
+        let due = Due::new(SavePolicy::auto(mtbf), DEFAULT_GRACE, None);
+        assert_eq!(due.interval(), Some(DEFAULT_EVERY));
+        due.record_save(Duration::from_secs(2), Duration::from_secs(2));
+        let expected = auto_interval(Duration::from_secs(2), mtbf);
+        assert_eq!(
+            due.interval(),
+            Some(Duration::from_millis(millis(expected)))
+        );
+        // Smoothed: the next cost is averaged with the previous one.
+        due.record_save(Duration::from_secs(4), Duration::from_secs(4));
+        let expected = auto_interval(Duration::from_secs(3), mtbf);
+        assert_eq!(
+            due.interval(),
+            Some(Duration::from_millis(millis(expected)))
+        );
+        // Never shorter than a write, so saves do not queue behind each other.
+        due.record_save(Duration::from_millis(1), Duration::from_secs(600));
+        assert_eq!(due.interval(), Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn fixed_policies_ignore_measurements() {
+        let due = Due::new(
+            SavePolicy::every(Duration::from_secs(5)),
+            DEFAULT_GRACE,
+            None,
+        );
+        due.record_save(Duration::from_secs(2), Duration::from_secs(2));
+        assert_eq!(due.interval(), Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn every_iters_fires_on_the_nth_tick() {
+        let due = Due::new(SavePolicy::every_iters(3), DEFAULT_GRACE, None);
+        assert!(!due.tick());
+        assert!(!due.tick());
+        assert!(due.tick());
+        assert!(due.is_due());
+        due.restart();
+        assert!(!due.tick());
     }
 }

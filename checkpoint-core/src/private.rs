@@ -5,20 +5,20 @@
 
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use serde;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, warn_over_grace};
 use crate::format::{Identity, LoopPosition};
 use crate::identity::fingerprint;
 use crate::options::OnCodeChange;
-use crate::policy::{Due, SavePolicy};
-use crate::report;
-use crate::signals::{self, ActiveRun};
+use crate::policy::{DEFAULT_MTBF, Due, SavePolicy};
+use crate::progress::{self, Progress};
+use crate::report::{self, describe_position};
 
 /// A checkpointed function, as the macro saw it at compile time.
 #[derive(Debug)]
@@ -47,8 +47,20 @@ pub struct FunctionOptions {
     pub dir: Option<&'static str>,
     /// `every = "..."` in milliseconds.
     pub every_ms: Option<u64>,
+    /// `every = "auto"`.
+    pub every_auto: bool,
+    /// `mtbf = "..."` in milliseconds (with `every = "auto"`).
+    pub mtbf_ms: Option<u64>,
     /// `every_iters = N`.
     pub every_iters: Option<u64>,
+    /// `signals = [...]`: signal names.
+    pub signals: Option<&'static [&'static str]>,
+    /// `grace = "..."` in milliseconds.
+    pub grace_ms: Option<u64>,
+    /// `background = true | false`.
+    pub background: Option<bool>,
+    /// `expire = "..."` in milliseconds.
+    pub expire_ms: Option<u64>,
     /// `keep = N`.
     pub keep: Option<usize>,
     /// `zstd_level = N`, or `compress = false` (`Some(None)`).
@@ -66,7 +78,13 @@ impl FunctionOptions {
     pub const DEFAULT: FunctionOptions = FunctionOptions {
         dir: None,
         every_ms: None,
+        every_auto: false,
+        mtbf_ms: None,
         every_iters: None,
+        signals: None,
+        grace_ms: None,
+        background: None,
+        expire_ms: None,
         keep: None,
         zstd_level: None,
         keep_on_success: false,
@@ -75,6 +93,14 @@ impl FunctionOptions {
     };
 
     fn policy(&self) -> SavePolicy {
+        if self.every_auto {
+            let mtbf = self.mtbf_ms.map_or(DEFAULT_MTBF, Duration::from_millis);
+            let policy = SavePolicy::auto(mtbf);
+            return match self.every_iters {
+                Some(iters) => policy.and_every_iters(iters),
+                None => policy,
+            };
+        }
         match (self.every_ms, self.every_iters) {
             (None, None) => SavePolicy::default(),
             (Some(ms), None) => SavePolicy::every(Duration::from_millis(ms)),
@@ -121,9 +147,9 @@ impl Schema {
 pub struct Run<S> {
     checkpoint: RefCell<Checkpoint>,
     due: Due,
+    progress: RefCell<Option<Progress>>,
     schema: u64,
     state: Cell<Option<S>>,
-    _active: Option<ActiveRun>,
     /// Where the restored run stopped, until execution gets back there.
     resume: RefCell<Option<Vec<LoopPosition>>>,
     _state: PhantomData<fn() -> S>,
@@ -169,15 +195,41 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         if let Some(level) = options.zstd_level {
             builder = builder.zstd_level(level);
         }
+        if let Some(names) = options.signals {
+            builder = builder.signals(names);
+        }
+        if let Some(grace) = options.grace_ms {
+            builder = builder.grace(Duration::from_millis(grace));
+        }
+        if let Some(background) = options.background {
+            builder = builder.background(background);
+        }
+        if let Some(expire) = options.expire_ms {
+            builder = builder.expire(Duration::from_millis(expire));
+        }
         let mut checkpoint = builder.open().unwrap_or_else(|err| fatal(&err));
         let schema = Schema::fingerprint::<S>(function.loop_shape);
         let restored = checkpoint
             .load::<S>(schema)
             .unwrap_or_else(|err| fatal(&err));
-        let (due, active) = if checkpoint.is_active() {
-            (Due::new(options.policy()), Some(ActiveRun::begin()))
+        let progress = if checkpoint.is_active() {
+            Progress::on_terminal(
+                checkpoint.label(),
+                restored
+                    .as_ref()
+                    .map(|restored| restored.header.position.as_slice()),
+            )
         } else {
-            (Due::never(), None)
+            None
+        };
+        if progress.is_some() {
+            checkpoint.quiet_saves();
+        }
+        let due = if checkpoint.is_active() {
+            let refresh = progress.is_some().then_some(progress::REFRESH);
+            Due::new(options.policy(), checkpoint.options().grace, refresh)
+        } else {
+            Due::never()
         };
         let (state, resume) = match restored {
             Some(restored) => {
@@ -188,6 +240,13 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
                     restored.path.display(),
                     restored.header.save_count
                 ));
+                tracing::info!(
+                    target: "checkpoint",
+                    path = %restored.path.display(),
+                    save = restored.header.save_count,
+                    bytes = restored.header.state_len,
+                    "restored"
+                );
                 let position = restored.header.position;
                 (
                     Some(restored.state),
@@ -199,9 +258,9 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         Run {
             checkpoint: RefCell::new(checkpoint),
             due,
+            progress: RefCell::new(progress),
             schema,
             state: Cell::new(state),
-            _active: active,
             resume: RefCell::new(resume),
             _state: PhantomData,
         }
@@ -248,42 +307,45 @@ impl<S> Run<S> {
         frame
     }
 
-    /// Saves `state` at `position` if a save is really due (the hot check
-    /// may fire early).
+    /// The slow path of a loop iteration: refreshes the progress bar, and
+    /// saves `state` at `position` if a save is really due (the hot check
+    /// may fire early) or a signal asks for one, then honours the signal.
     #[cold]
     #[inline(never)]
     pub fn save<V: Serialize + ?Sized>(&self, position: &[LoopPosition], state: &V) {
-        let signal = signals::pending();
+        let mut checkpoint = self.checkpoint.borrow_mut();
+        let signal = checkpoint.pending_signal();
+        warn_over_grace(checkpoint.label(), &self.due);
+        let mut progress = self.progress.borrow_mut();
+        if let Some(progress) = progress.as_mut() {
+            progress.update(position);
+        }
         if signal.is_none() && !self.due.is_due() {
+            self.due.snooze();
             return;
         }
+        let began = Instant::now();
+        if let Err(err) = checkpoint.save_at(self.schema, position, state) {
+            fatal(&err);
+        }
+        self.due
+            .record_save(began.elapsed(), checkpoint.stats().last_write);
         self.due.restart();
-        let mut checkpoint = self.checkpoint.borrow_mut();
-        let saved = match checkpoint.save_at(self.schema, position, state) {
-            Ok(saved) => saved,
-            Err(err) => fatal(&err),
-        };
+        if let Some(progress) = progress.as_mut() {
+            progress.saved();
+        }
         if let Some(signal) = signal {
-            let place = describe_position(position);
-            match saved {
-                Some(path) => report::info(format_args!(
-                    "stopped {} on {} at {place}; saved to {}; run the same command again to resume",
-                    checkpoint.label(),
-                    signals::name(signal),
-                    path.display()
-                )),
-                None => report::warn(format_args!(
-                    "stopped {} on {} at {place}, but this save failed (see above); a rerun resumes from the last good checkpoint",
-                    checkpoint.label(),
-                    signals::name(signal)
-                )),
+            if let Some(progress) = progress.as_ref() {
+                progress.finish();
             }
-            std::process::exit(128 + signal);
+            checkpoint.stop_on_signal(signal, &describe_position(position));
         }
     }
 
     /// Ends the run: a completed run removes its checkpoint; one that
-    /// returned an error keeps it for the next attempt.
+    /// returned an error keeps it for the next attempt. A signal that came
+    /// after the last save point is honoured here: the checkpoint is kept
+    /// and the process exits with 128 + signal.
     pub fn finish(self, completed: bool) {
         if self.resume.borrow().is_some() {
             report::warn(format_args!(
@@ -291,11 +353,26 @@ impl<S> Run<S> {
                 self.checkpoint.borrow().label()
             ));
         }
+        if let Some(progress) = self.progress.borrow().as_ref() {
+            progress.finish();
+        }
+        let mut checkpoint = self.checkpoint.into_inner();
+        if !checkpoint.is_active() {
+            return;
+        }
+        if let Some(signal) = checkpoint.pending_signal() {
+            checkpoint.stop_on_signal(signal, "its end (it completed, but its checkpoint is kept so the rerun does not start over)");
+        }
         if completed {
-            let mut checkpoint = self.checkpoint.into_inner();
             if let Err(err) = checkpoint.complete() {
                 report::warn(format_args!("{err}"));
             }
+            checkpoint.summarize("finished");
+        } else {
+            if let Err(err) = checkpoint.flush() {
+                report::warn(format_args!("{err}"));
+            }
+            checkpoint.summarize("kept the checkpoint of");
         }
     }
 
@@ -441,20 +518,6 @@ impl<T> PlainOutcome for &Outcome<'_, T> {
     fn completed(&self) -> bool {
         true
     }
-}
-
-fn describe_position(position: &[LoopPosition]) -> String {
-    if position.is_empty() {
-        return "the start".to_owned();
-    }
-    let parts: Vec<String> = position
-        .iter()
-        .map(|at| match at.len {
-            Some(len) => format!("{} of {len}", at.index),
-            None => at.index.to_string(),
-        })
-        .collect();
-    format!("iteration {}", parts.join(" / "))
 }
 
 fn fatal(err: &crate::Error) -> ! {

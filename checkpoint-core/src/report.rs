@@ -42,3 +42,62 @@ pub(crate) fn error(message: Arguments<'_>) {
     tracing::error!(target: "checkpoint", "{message}");
     line("error", message);
 }
+
+/// Where a loop stands, for messages: `iteration 3 of 10 / 7`.
+pub(crate) fn describe_position(position: &[crate::format::LoopPosition]) -> String {
+    if position.is_empty() {
+        return "the start".to_owned();
+    }
+    let parts: Vec<String> = position
+        .iter()
+        .map(|at| match at.len {
+            Some(len) => format!("{} of {len}", at.index),
+            None => at.index.to_string(),
+        })
+        .collect();
+    format!("iteration {}", parts.join(" / "))
+}
+
+/// A byte count for people: `812 B`, `3.4 KiB`, `1.2 GiB`.
+pub(crate) fn bytes(count: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = count as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{count} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A duration for people, in its largest whole unit: `90 s` → `1.5 min`.
+pub(crate) fn duration(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs_f64();
+    match secs {
+        s if s < 120.0 => format!("{s:.1} s"),
+        s if s < 7200.0 => format!("{:.1} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} days", s / 86400.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_read_well() {
+        assert_eq!(bytes(812), "812 B");
+        assert_eq!(bytes(3 * 1024 + 512), "3.5 KiB");
+        assert_eq!(bytes(5 << 30), "5.0 GiB");
+        assert_eq!(duration(std::time::Duration::from_secs(90)), "90.0 s");
+        assert_eq!(
+            duration(std::time::Duration::from_secs(8 * 86400)),
+            "8.0 days"
+        );
+    }
+}

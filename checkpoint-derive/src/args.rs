@@ -17,12 +17,31 @@ mod kw {
     syn::custom_keyword!(on_code_change);
     syn::custom_keyword!(strict);
     syn::custom_keyword!(off);
+    syn::custom_keyword!(mtbf);
+    syn::custom_keyword!(signals);
+    syn::custom_keyword!(grace);
+    syn::custom_keyword!(background);
+    syn::custom_keyword!(expire);
 }
+
+/// The signals `signals = [...]` may name (with or without `SIG`).
+const SIGNALS: [&str; 6] = [
+    "SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGHUP", "SIGXCPU",
+];
 
 /// `#[checkpointed(...)]`.
 #[derive(Default)]
 pub struct Args {
     pub every_ms: Option<u64>,
+    /// `every = "auto"`.
+    pub every_auto: bool,
+    /// `mtbf = "..."`, with the span for an error if `every` is not `auto`.
+    pub mtbf_ms: Option<(u64, proc_macro2::Span)>,
+    /// `signals = ["SIGTERM", ...]`: normalized names.
+    pub signals: Option<Vec<String>>,
+    pub grace_ms: Option<u64>,
+    pub background: Option<bool>,
+    pub expire_ms: Option<u64>,
     pub every_iters: Option<u64>,
     pub dir: Option<LitStr>,
     pub name: Option<LitStr>,
@@ -72,7 +91,57 @@ impl Parse for Args {
                 input.parse::<kw::every>()?;
                 input.parse::<Token![=]>()?;
                 let text: LitStr = input.parse()?;
-                args.every_ms = Some(parse_duration_ms(&text)?);
+                if text.value().trim() == "auto" {
+                    args.every_auto = true;
+                } else {
+                    args.every_ms = Some(parse_duration_ms(&text)?);
+                }
+            } else if lookahead.peek(kw::mtbf) {
+                input.parse::<kw::mtbf>()?;
+                input.parse::<Token![=]>()?;
+                let text: LitStr = input.parse()?;
+                args.mtbf_ms = Some((parse_duration_ms(&text)?, option.span()));
+            } else if lookahead.peek(kw::grace) {
+                input.parse::<kw::grace>()?;
+                input.parse::<Token![=]>()?;
+                args.grace_ms = Some(parse_duration_ms(&input.parse()?)?);
+            } else if lookahead.peek(kw::expire) {
+                input.parse::<kw::expire>()?;
+                input.parse::<Token![=]>()?;
+                args.expire_ms = Some(parse_duration_ms(&input.parse()?)?);
+            } else if lookahead.peek(kw::background) {
+                input.parse::<kw::background>()?;
+                input.parse::<Token![=]>()?;
+                args.background = Some(input.parse::<LitBool>()?.value);
+            } else if lookahead.peek(kw::signals) {
+                input.parse::<kw::signals>()?;
+                input.parse::<Token![=]>()?;
+                let content;
+                syn::bracketed!(content in input);
+                let names = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+                let mut signals = Vec::new();
+                for name in names {
+                    let upper = name.value().trim().to_ascii_uppercase();
+                    let full = if upper.starts_with("SIG") {
+                        upper
+                    } else {
+                        format!("SIG{upper}")
+                    };
+                    if !SIGNALS.contains(&full.as_str()) {
+                        return Err(syn::Error::new(
+                            name.span(),
+                            format!(
+                                "unknown signal \"{}\": expected some of {}",
+                                name.value(),
+                                SIGNALS.join(", ")
+                            ),
+                        ));
+                    }
+                    if !signals.contains(&full) {
+                        signals.push(full);
+                    }
+                }
+                args.signals = Some(signals);
             } else if lookahead.peek(kw::dir) {
                 input.parse::<kw::dir>()?;
                 input.parse::<Token![=]>()?;
@@ -154,7 +223,7 @@ impl Parse for Args {
                 return Err(syn::Error::new(
                     option.span(),
                     format!(
-                        "unknown option `{option}`: expected one of every, every_iters, dir, name, key, keep, zstd_level, compress, keep_on_success, on_code_change, strict"
+                        "unknown option `{option}`: expected one of every, every_iters, mtbf, dir, name, key, keep, zstd_level, compress, keep_on_success, on_code_change, strict, signals, grace, background, expire"
                     ),
                 ));
             }
@@ -162,6 +231,14 @@ impl Parse for Args {
                 break;
             }
             input.parse::<Token![,]>()?;
+        }
+        if let Some((_, span)) = args.mtbf_ms
+            && !args.every_auto
+        {
+            return Err(syn::Error::new(
+                span,
+                "`mtbf` sets the mean time between failures for `every = \"auto\"`; add `every = \"auto\"` or remove it",
+            ));
         }
         Ok(args)
     }

@@ -255,24 +255,56 @@ fn function_static(
         Some(name) => quote!(::core::option::Option::Some(#name)),
         None => quote!(::core::option::Option::None),
     };
-    let optional = |value: Option<TokenStream>| match value {
-        Some(value) => quote!(::core::option::Option::Some(#value)),
-        None => quote!(::core::option::Option::None),
-    };
-    let dir = optional(args.dir.as_ref().map(ToTokens::to_token_stream));
-    let every_ms = optional(args.every_ms.map(|ms| quote!(#ms)));
-    let every_iters = optional(args.every_iters.map(|n| quote!(#n)));
-    let keep = optional(args.keep.map(|n| quote!(#n)));
-    let zstd_level = optional(
-        args.zstd_level
-            .map(|level| optional(level.map(|l| quote!(#l)))),
-    );
-    let keep_on_success = args.keep_on_success;
-    let strict = args.strict;
-    let on_code_change = match &args.on_code_change {
-        Some(variant) => quote!(::checkpoint_core::OnCodeChange::#variant),
-        None => quote!(::checkpoint_core::OnCodeChange::Resume),
-    };
+    // Only the options given appear; the rest come from the defaults.
+    let mut options: Vec<TokenStream> = Vec::new();
+    if let Some(dir) = &args.dir {
+        options.push(quote!(dir: ::core::option::Option::Some(#dir)));
+    }
+    if let Some(ms) = args.every_ms {
+        options.push(quote!(every_ms: ::core::option::Option::Some(#ms)));
+    }
+    if args.every_auto {
+        options.push(quote!(every_auto: true));
+    }
+    if let Some((ms, _)) = args.mtbf_ms {
+        options.push(quote!(mtbf_ms: ::core::option::Option::Some(#ms)));
+    }
+    if let Some(n) = args.every_iters {
+        options.push(quote!(every_iters: ::core::option::Option::Some(#n)));
+    }
+    if let Some(n) = args.keep {
+        options.push(quote!(keep: ::core::option::Option::Some(#n)));
+    }
+    match args.zstd_level {
+        Some(Some(level)) => options.push(quote!(
+            zstd_level: ::core::option::Option::Some(::core::option::Option::Some(#level))
+        )),
+        Some(None) => options.push(quote!(
+            zstd_level: ::core::option::Option::Some(::core::option::Option::None)
+        )),
+        None => {}
+    }
+    if args.keep_on_success {
+        options.push(quote!(keep_on_success: true));
+    }
+    if let Some(variant) = &args.on_code_change {
+        options.push(quote!(on_code_change: ::checkpoint_core::OnCodeChange::#variant));
+    }
+    if args.strict {
+        options.push(quote!(strict: true));
+    }
+    if let Some(signals) = &args.signals {
+        options.push(quote!(signals: ::core::option::Option::Some(&[#(#signals),*])));
+    }
+    if let Some(ms) = args.grace_ms {
+        options.push(quote!(grace_ms: ::core::option::Option::Some(#ms)));
+    }
+    if let Some(background) = args.background {
+        options.push(quote!(background: ::core::option::Option::Some(#background)));
+    }
+    if let Some(ms) = args.expire_ms {
+        options.push(quote!(expire_ms: ::core::option::Option::Some(#ms)));
+    }
     let loop_shape = &model.loop_shape;
     quote! {
         static #function: #private::Function = #private::Function {
@@ -286,14 +318,8 @@ fn function_static(
             code_fingerprint: #code_fingerprint,
             loop_shape: #loop_shape,
             options: #private::FunctionOptions {
-                dir: #dir,
-                every_ms: #every_ms,
-                every_iters: #every_iters,
-                keep: #keep,
-                zstd_level: #zstd_level,
-                keep_on_success: #keep_on_success,
-                on_code_change: #on_code_change,
-                strict: #strict,
+                #(#options,)*
+                ..#private::FunctionOptions::DEFAULT
             },
         };
     }

@@ -26,14 +26,7 @@ fn factorial(n: u64) -> u128 {
         code_fingerprint: 13679254008836713926u64,
         loop_shape: "0()",
         options: ::checkpoint_core::__private::FunctionOptions {
-            dir: ::core::option::Option::None,
-            every_ms: ::core::option::Option::None,
-            every_iters: ::core::option::Option::None,
-            keep: ::core::option::Option::None,
-            zstd_level: ::core::option::Option::None,
-            keep_on_success: false,
-            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
-            strict: false,
+            ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<

@@ -30,14 +30,9 @@ where
         code_fingerprint: 8248240178784345411u64,
         loop_shape: "0()",
         options: ::checkpoint_core::__private::FunctionOptions {
-            dir: ::core::option::Option::None,
-            every_ms: ::core::option::Option::None,
-            every_iters: ::core::option::Option::None,
-            keep: ::core::option::Option::None,
             zstd_level: ::core::option::Option::Some(::core::option::Option::None),
             keep_on_success: true,
-            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
-            strict: false,
+            ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<

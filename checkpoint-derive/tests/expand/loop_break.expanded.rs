@@ -29,14 +29,8 @@ fn collatz_steps(start: u64) -> u32 {
         code_fingerprint: 9737493250806667057u64,
         loop_shape: "0()",
         options: ::checkpoint_core::__private::FunctionOptions {
-            dir: ::core::option::Option::None,
-            every_ms: ::core::option::Option::None,
-            every_iters: ::core::option::Option::None,
-            keep: ::core::option::Option::None,
-            zstd_level: ::core::option::Option::None,
-            keep_on_success: false,
             on_code_change: ::checkpoint_core::OnCodeChange::Restart,
-            strict: false,
+            ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<

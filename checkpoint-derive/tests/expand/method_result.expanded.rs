@@ -33,14 +33,9 @@ impl Ledger {
             code_fingerprint: 9363612843408841004u64,
             loop_shape: "0()",
             options: ::checkpoint_core::__private::FunctionOptions {
-                dir: ::core::option::Option::None,
-                every_ms: ::core::option::Option::None,
                 every_iters: ::core::option::Option::Some(100u64),
-                keep: ::core::option::Option::None,
-                zstd_level: ::core::option::Option::None,
-                keep_on_success: false,
-                on_code_change: ::checkpoint_core::OnCodeChange::Resume,
                 strict: true,
+                ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },
         };
         let __checkpoint_run = ::checkpoint_core::__private::Run::<

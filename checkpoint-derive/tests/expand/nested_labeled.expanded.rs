@@ -27,14 +27,8 @@ fn triangle(n: u64) -> u64 {
         code_fingerprint: 13845480301477008067u64,
         loop_shape: "0(1())",
         options: ::checkpoint_core::__private::FunctionOptions {
-            dir: ::core::option::Option::None,
-            every_ms: ::core::option::Option::None,
             every_iters: ::core::option::Option::Some(1000u64),
-            keep: ::core::option::Option::None,
-            zstd_level: ::core::option::Option::None,
-            keep_on_success: false,
-            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
-            strict: false,
+            ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<

@@ -29,14 +29,8 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
         code_fingerprint: 8634984114820718324u64,
         loop_shape: "0()",
         options: ::checkpoint_core::__private::FunctionOptions {
-            dir: ::core::option::Option::None,
             every_ms: ::core::option::Option::Some(250u64),
-            every_iters: ::core::option::Option::None,
-            keep: ::core::option::Option::None,
-            zstd_level: ::core::option::Option::None,
-            keep_on_success: false,
-            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
-            strict: false,
+            ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<

@@ -34,14 +34,8 @@ impl<'a> Corpus<'a> {
             code_fingerprint: 1037874978437373370u64,
             loop_shape: "0()",
             options: ::checkpoint_core::__private::FunctionOptions {
-                dir: ::core::option::Option::None,
                 every_ms: ::core::option::Option::Some(10000u64),
-                every_iters: ::core::option::Option::None,
-                keep: ::core::option::Option::None,
-                zstd_level: ::core::option::Option::None,
-                keep_on_success: false,
-                on_code_change: ::checkpoint_core::OnCodeChange::Resume,
-                strict: false,
+                ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },
         };
         let __checkpoint_run = ::checkpoint_core::__private::Run::<
@@ -125,14 +119,7 @@ impl<'a> Corpus<'a> {
             code_fingerprint: 2582239566192841856u64,
             loop_shape: "0()",
             options: ::checkpoint_core::__private::FunctionOptions {
-                dir: ::core::option::Option::None,
-                every_ms: ::core::option::Option::None,
-                every_iters: ::core::option::Option::None,
-                keep: ::core::option::Option::None,
-                zstd_level: ::core::option::Option::None,
-                keep_on_success: false,
-                on_code_change: ::checkpoint_core::OnCodeChange::Resume,
-                strict: false,
+                ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },
         };
         let __checkpoint_run = ::checkpoint_core::__private::Run::<

@@ -29,14 +29,9 @@ fn two_phases(n: usize) -> u64 {
         code_fingerprint: 12112859875744321383u64,
         loop_shape: "0()1()",
         options: ::checkpoint_core::__private::FunctionOptions {
-            dir: ::core::option::Option::None,
             every_ms: ::core::option::Option::Some(30000u64),
-            every_iters: ::core::option::Option::None,
             keep: ::core::option::Option::Some(3usize),
-            zstd_level: ::core::option::Option::None,
-            keep_on_success: false,
-            on_code_change: ::checkpoint_core::OnCodeChange::Resume,
-            strict: false,
+            ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<

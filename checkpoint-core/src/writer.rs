@@ -1,0 +1,157 @@
+//! The second half of a save: compress the serialized state, assemble the
+//! file, write it durably as the next generation and prune old ones. A run
+//! does it either on its own thread or on a writer thread ([`Writer`]), so
+//! that the loop pays only for serializing the state. At most one save is
+//! in flight; the next waits for it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::clock;
+use crate::error::Result;
+use crate::format::{self, Header};
+use crate::report;
+use crate::store::DirStore;
+
+/// A serialized state on its way to disk.
+pub(crate) struct Job {
+    /// The generation number to write.
+    pub number: u64,
+    /// The header, whose `codec` and `state_len` are filled in here.
+    pub header: Header,
+    /// The state's postcard bytes.
+    pub raw: Vec<u8>,
+    pub zstd_level: Option<i32>,
+    /// Generations to keep after this one is durable.
+    pub keep: usize,
+    /// Print a line on stderr for this save (no progress bar shows it).
+    pub announce: bool,
+}
+
+/// A save that reached the disk.
+#[derive(Debug)]
+pub(crate) struct Written {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// Compressing, writing, fsyncing and pruning.
+    pub took: Duration,
+}
+
+/// Writes one generation; see the module documentation.
+pub(crate) fn write(store: &DirStore, job: Job) -> Result<Written> {
+    let began = Instant::now();
+    let mut header = job.header;
+    let (codec, state_len, payload) = format::compress_state(job.raw, job.zstd_level)?;
+    header.codec = codec;
+    header.state_len = state_len;
+    let bytes = format::encode_file(&header, &payload)?;
+    drop(payload);
+    let path = store.write_generation(job.number, &bytes)?;
+    if let Err(err) = store.prune(job.keep) {
+        report::warn(format_args!("{err}"));
+    }
+    let written = Written {
+        path,
+        bytes: bytes.len() as u64,
+        took: began.elapsed(),
+    };
+    tracing::info!(
+        target: "checkpoint",
+        path = %written.path.display(),
+        bytes = written.bytes,
+        duration_ms = written.took.as_secs_f64() * 1e3,
+        save = header.save_count,
+        "saved"
+    );
+    if job.announce && line_allowed() {
+        report::info(format_args!(
+            "saved {} to {} ({} in {:.1} ms)",
+            report::describe_position(&header.position),
+            written.path.display(),
+            report::bytes(written.bytes),
+            written.took.as_secs_f64() * 1e3
+        ));
+    }
+    Ok(written)
+}
+
+/// At most one save line a second, however often saves happen.
+fn line_allowed() -> bool {
+    static LAST_LINE_MS: AtomicU64 = AtomicU64::new(u64::MAX);
+    let now = clock::precise_ms();
+    let last = LAST_LINE_MS.load(Ordering::Relaxed);
+    if last != u64::MAX && now.saturating_sub(last) < 1000 {
+        return false;
+    }
+    LAST_LINE_MS.store(now, Ordering::Relaxed);
+    true
+}
+
+/// A thread that runs [`write`] for one run, one job at a time.
+pub(crate) struct Writer {
+    jobs: Option<Sender<Job>>,
+    results: Receiver<Result<Written>>,
+    thread: Option<JoinHandle<()>>,
+    in_flight: bool,
+}
+
+impl Writer {
+    pub(crate) fn spawn(store: Arc<DirStore>) -> std::io::Result<Writer> {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (outbox, results) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("checkpoint-writer".into())
+            .spawn(move || {
+                for job in inbox {
+                    if outbox.send(write(&store, job)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Writer {
+            jobs: Some(jobs),
+            results,
+            thread: Some(thread),
+            in_flight: false,
+        })
+    }
+
+    /// Hands `job` to the thread. Call [`Writer::wait`] first if a save is
+    /// in flight. Gives the job back if the thread is gone.
+    pub(crate) fn submit(&mut self, job: Job) -> Option<Job> {
+        debug_assert!(!self.in_flight, "at most one save in flight");
+        let Some(jobs) = &self.jobs else {
+            return Some(job);
+        };
+        match jobs.send(job) {
+            Ok(()) => {
+                self.in_flight = true;
+                None
+            }
+            Err(mpsc::SendError(job)) => Some(job),
+        }
+    }
+
+    /// Waits for the save in flight, if any, and returns how it went.
+    pub(crate) fn wait(&mut self) -> Option<Result<Written>> {
+        if !std::mem::take(&mut self.in_flight) {
+            return None;
+        }
+        self.results.recv().ok()
+    }
+}
+
+impl Drop for Writer {
+    /// Lets the save in flight complete: closing the channel ends the
+    /// thread's loop after its current job.
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
