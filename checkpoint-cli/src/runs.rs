@@ -18,7 +18,7 @@ pub struct GenerationFile {
     pub number: u64,
     /// The file.
     pub path: PathBuf,
-    /// Its length and modification time, if it could be inspected.
+    /// Its length, if it could be inspected.
     pub len: Option<u64>,
     /// Its modification time in ms since the Unix epoch.
     pub modified_ms: Option<u64>,
@@ -35,20 +35,26 @@ pub struct Run {
 }
 
 impl Run {
-    /// Reads and verifies every generation of `files`.
+    /// Reads and verifies every generation of `files`. A generation gone
+    /// by the time it is read was pruned by its live run after a newer save:
+    /// it is left out rather than reported as unreadable.
     pub fn read(files: RunFiles) -> Run {
         let generations = files
             .generations
             .iter()
-            .map(|generation| {
+            .filter_map(|generation| {
                 let metadata = fs::metadata(&generation.path).ok();
-                GenerationFile {
+                let verdict = verify(&generation.path, Some(&files.stem));
+                if verdict.is_err() && fs::symlink_metadata(&generation.path).is_err() {
+                    return None;
+                }
+                Some(GenerationFile {
                     number: generation.number,
                     path: generation.path.clone(),
                     len: metadata.as_ref().map(fs::Metadata::len),
                     modified_ms: metadata.and_then(|m| m.modified().ok()).map(unix_ms),
-                    verdict: verify(&generation.path, Some(&files.stem)),
-                }
+                    verdict,
+                })
             })
             .collect();
         Run { files, generations }

@@ -1,6 +1,6 @@
 //! `checkpoint show`: one checkpoint file's header in words.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use checkpoint_core::inspect::FileInfo;
 use serde_json::json;
@@ -12,9 +12,7 @@ use crate::{Report, text};
 /// Shows `target`: a checkpoint file, or the newest generation of the run
 /// whose stem it is (looked up in `dir`).
 pub fn run(target: &str, dir: &Path, as_json: bool) -> Result<Report, String> {
-    let path = find(target, dir)?;
-    let info = runs::verify(&path, None)
-        .map_err(|why| format!("checkpoint {} is unusable: {why}", path.display()))?;
+    let info = find(target, dir)?;
     let mut report = Report::default();
     if as_json {
         report.line(to_json_text(&to_json(&info))?);
@@ -24,12 +22,13 @@ pub fn run(target: &str, dir: &Path, as_json: bool) -> Result<Report, String> {
     Ok(report)
 }
 
-/// The file `target` names: itself if it is a file, else the newest
-/// generation of the run `target` in `dir`.
-fn find(target: &str, dir: &Path) -> Result<PathBuf, String> {
+/// The file `target` names, read and verified: itself if it is a file,
+/// else the newest generation of the run `target` in `dir`.
+fn find(target: &str, dir: &Path) -> Result<FileInfo, String> {
+    let unusable = |path: &Path, why| format!("checkpoint {} is unusable: {why}", path.display());
     let as_path = Path::new(target);
     if as_path.is_file() {
-        return Ok(as_path.to_path_buf());
+        return runs::verify(as_path, None).map_err(|why| unusable(as_path, why));
     }
     if target.contains('/') {
         return Err(format!("{target}: no such file"));
@@ -44,14 +43,14 @@ fn find(target: &str, dir: &Path) -> Result<PathBuf, String> {
                 dir.display()
             )
         })?;
-    let newest = files.generations.first().ok_or_else(|| {
+    let run = Run::read(files);
+    let newest = run.generations.first().ok_or_else(|| {
         format!(
             "run {target} in {} has no checkpoint file (only a lock file or moved-aside files)",
             dir.display()
         )
     })?;
-    let run = Run::read(files.clone());
-    if let (Err(why), Some(good)) = (&run.generations[0].verdict, run.newest_good()) {
+    if let (Err(why), Some(good)) = (&newest.verdict, run.newest_good()) {
         return Err(format!(
             "the newest checkpoint {} is unusable: {why}; a resume would fall back to {} (`checkpoint show {}`)",
             newest.path.display(),
@@ -59,7 +58,10 @@ fn find(target: &str, dir: &Path) -> Result<PathBuf, String> {
             good.path.display()
         ));
     }
-    Ok(newest.path.clone())
+    newest
+        .verdict
+        .clone()
+        .map_err(|why| unusable(&newest.path, why))
 }
 
 /// The header in words, one `label: value` line each.

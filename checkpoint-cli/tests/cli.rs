@@ -550,3 +550,27 @@ fn bad_input_is_a_clear_error() {
     let empty = run_ok(tmp.path(), &["list"]).stdout;
     assert!(empty.contains("no checkpoints in .checkpoints"), "{empty}");
 }
+
+#[test]
+fn show_of_a_run_refuses_a_newest_file_that_is_not_usable() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("ckpts");
+    let dir_arg = dir.to_str().unwrap();
+    let mine = plain_run(&dir, "mine", 1);
+    let theirs = plain_run(&dir, "theirs", 1);
+    let only = generations(&dir, &mine).remove(0);
+    fs::copy(generations(&dir, &theirs).remove(0), &only).unwrap();
+
+    let refused = run_failing(tmp.path(), &["show", &mine, "--dir", dir_arg]);
+    assert!(
+        refused.stderr.contains(&only.display().to_string()),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains(&format!("belongs to run {theirs}")),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+}
