@@ -394,6 +394,11 @@ impl Checkpoint {
 
     /// Saves `state` now. A failed save is a warning (the previous checkpoint
     /// stays, and the next due point tries again) unless the run is strict.
+    ///
+    /// With background writes (the default) it returns once the state is
+    /// serialized; the file is compressed, written and synced on a writer
+    /// thread. [`Checkpoint::flush`] waits until it is on disk; the next
+    /// save, [`Checkpoint::finish`] and dropping the checkpoint do too.
     pub fn save<S: Serialize>(&mut self, state: &S) -> Result<()> {
         let began = Instant::now();
         self.save_at(type_schema::<S>(), &[], state)?;

@@ -27,6 +27,7 @@ mod clock;
 mod error;
 mod format;
 mod identity;
+pub mod inspect;
 mod lock;
 mod options;
 mod policy;

@@ -10,6 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::error::{Error, Result};
 use crate::store::{check_stem, create_private_dir};
 
+/// Extension of lock files: `{stem}.lock`.
+pub(crate) const LOCK_SUFFIX: &str = ".lock";
+
 /// How often to retry when the lock file is replaced under us.
 const ATTEMPTS: u32 = 5;
 
@@ -47,7 +50,7 @@ impl RunLock {
     pub fn acquire(dir: &Path, stem: &str) -> Result<RunLock> {
         check_stem(stem)?;
         create_private_dir(dir)?;
-        let path = dir.join(format!("{stem}.lock"));
+        let path = dir.join(format!("{stem}{LOCK_SUFFIX}"));
         for _ in 0..ATTEMPTS {
             let mut file = OpenOptions::new()
                 .read(true)

@@ -220,12 +220,9 @@ impl DirStore {
     /// `{stem}.g{N:08}.ckpt`. Only the canonical spelling is accepted, so
     /// each number has one file name.
     fn parse_generation(&self, name: &str) -> Option<u64> {
-        let digits = name
-            .strip_prefix(self.stem.as_str())?
-            .strip_prefix(".g")?
-            .strip_suffix(EXTENSION)?;
-        let number = parse_digits(digits)?;
-        (format!("{number:08}") == digits).then_some(number)
+        split_generation_name(name)
+            .filter(|(stem, _)| *stem == self.stem)
+            .map(|(_, number)| number)
     }
 
     /// Whether `name` is exactly `.{stem}.g{N}.{pid}.{counter}.tmp`. Exact,
@@ -242,6 +239,26 @@ impl DirStore {
         let parts: Vec<&str> = rest.split('.').collect();
         parts.len() == 3 && parts.iter().all(|p| parse_digits(p).is_some())
     }
+}
+
+/// The run stem and generation number of a file named exactly
+/// `{stem}.g{N:08}.ckpt`, whatever the stem. Only the canonical spelling is
+/// accepted, so each number has one file name.
+pub(crate) fn split_generation_name(name: &str) -> Option<(&str, u64)> {
+    let (stem, digits) = name.strip_suffix(EXTENSION)?.rsplit_once(".g")?;
+    let number = parse_digits(digits)?;
+    (!stem.is_empty() && format!("{number:08}") == digits).then_some((stem, number))
+}
+
+/// The name a file had before [`DirStore::move_aside`] renamed it, if
+/// `name` is such a name: `{original}.stale` or `{original}.stale.{n}`.
+pub(crate) fn moved_aside_original(name: &str) -> Option<&str> {
+    if let Some(original) = name.strip_suffix(STALE_SUFFIX) {
+        return Some(original);
+    }
+    let (rest, n) = name.rsplit_once('.')?;
+    parse_digits(n)?;
+    rest.strip_suffix(STALE_SUFFIX)
 }
 
 /// Refuses names that are not a single, non-hidden path component.

@@ -1,0 +1,329 @@
+//! Reading a checkpoint directory without the program that wrote it: which
+//! runs it holds, what each file's header says, and removing a run that no
+//! process holds. The `checkpoint` command-line tool is built on this.
+//!
+//! ```
+//! use checkpoint_core::Checkpoint;
+//! use checkpoint_core::inspect;
+//! # let dir = std::env::temp_dir().join(format!("ckpt-doc-inspect-{}", std::process::id()));
+//!
+//! let mut run = Checkpoint::builder("sweep").dir(&dir).keep(3).open()?;
+//! for step in 0..3u64 {
+//!     run.save(&step)?;
+//! }
+//! drop(run); // interrupted: the checkpoints stay
+//!
+//! let runs = inspect::scan_dir(&dir)?;
+//! assert_eq!(runs.len(), 1);
+//! let sweep = &runs[0];
+//! assert!(sweep.stem.starts_with("sweep-"));
+//! let numbers: Vec<u64> = sweep.generations.iter().map(|g| g.number).collect();
+//! assert_eq!(numbers, [3, 2, 1]); // newest first
+//!
+//! let newest = inspect::read_header(&sweep.generations[0].path)?;
+//! assert_eq!(newest.header.identity.name, "sweep");
+//! assert_eq!(newest.header.save_count, 3);
+//! assert_eq!(newest.run, sweep.stem);
+//!
+//! let removed = inspect::remove_run(&dir, &sweep.stem)?;
+//! assert_eq!(removed.len(), 3);
+//! assert!(inspect::scan_dir(&dir)?.is_empty());
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), checkpoint_core::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::format::{self, Limits};
+use crate::identity;
+use crate::lock::{LOCK_SUFFIX, RunLock};
+use crate::store::{self, DirStore};
+
+pub use crate::format::{Codec, Header, Identity, LoopPosition};
+pub use crate::store::Generation;
+
+/// A verified checkpoint file: its header and sizes (the state itself is
+/// not decoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// The file.
+    pub path: PathBuf,
+    /// Everything the file says about its run and its save.
+    pub header: Header,
+    /// The file's length in bytes.
+    pub file_len: u64,
+    /// The length of the stored (possibly compressed) state in bytes.
+    pub payload_len: u64,
+    /// The run stem the header's identity belongs to: the file is one of
+    /// that run's generations only if its name starts with this stem.
+    pub run: String,
+}
+
+/// Reads a checkpoint file whole and verifies it with the same checks a
+/// resume makes before decoding (magic, format version, flags, lengths,
+/// CRC-32, header), without decoding the state, whose type only the
+/// program that wrote it knows.
+///
+/// Fails with [`Error::Io`] if the file cannot be read and with
+/// [`Error::Corrupt`], carrying the reason, if it is damaged or not a
+/// checkpoint. See the [module documentation](self) for an example.
+pub fn read_header(path: &Path) -> Result<FileInfo> {
+    let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let (header, payload) =
+        format::decode_file(&bytes, &Limits::default()).map_err(|reason| Error::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+    Ok(FileInfo {
+        path: path.to_path_buf(),
+        run: identity::file_stem(&header.identity),
+        file_len: bytes.len() as u64,
+        payload_len: payload.len() as u64,
+        header,
+    })
+}
+
+/// The files of one run in a checkpoint directory, found by their names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFiles {
+    /// The run's file stem, `{name}-{hash}`: what names its files.
+    pub stem: String,
+    /// Its generation files (`{stem}.g{N:08}.ckpt`), newest first.
+    pub generations: Vec<Generation>,
+    /// Its files that a resume moved aside because they were damaged or
+    /// stale (`{stem}.g{N:08}.ckpt.stale`, `.stale.1`, ...), by name.
+    pub moved_aside: Vec<PathBuf>,
+    /// Its lock file (`{stem}.lock`), if present. Its presence alone does not
+    /// mean a process runs: an interrupted run leaves it behind.
+    pub lock_file: Option<PathBuf>,
+}
+
+/// Lists the runs in `dir`, sorted by stem: every generation file,
+/// moved-aside file and lock file, grouped by run. Other files, temporary
+/// files of saves in progress, and anything that is not a regular file
+/// (a symlink with a checkpoint's name was not written by this library)
+/// are left out. Nothing is read but the directory.
+///
+/// Fails with [`Error::Io`] if `dir` cannot be listed. See the
+/// [module documentation](self) for an example.
+pub fn scan_dir(dir: &Path) -> Result<Vec<RunFiles>> {
+    let mut runs = BTreeMap::<String, RunFiles>::new();
+    let entries = fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("list", dir, e))?;
+        if !entry.file_type().is_ok_and(|kind| kind.is_file()) {
+            continue;
+        }
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let path = entry.path();
+        let (stem, kind) = if let Some((stem, number)) = store::split_generation_name(name) {
+            (stem, Kind::Generation(number))
+        } else if let Some((stem, _)) =
+            store::moved_aside_original(name).and_then(store::split_generation_name)
+        {
+            (stem, Kind::MovedAside)
+        } else if let Some(stem) = name
+            .strip_suffix(LOCK_SUFFIX)
+            .filter(|stem| store::check_stem(stem).is_ok())
+        {
+            (stem, Kind::Lock)
+        } else {
+            continue;
+        };
+        let run = runs.entry(stem.to_owned()).or_insert_with(|| RunFiles {
+            stem: stem.to_owned(),
+            ..RunFiles::default()
+        });
+        match kind {
+            Kind::Generation(number) => run.generations.push(Generation { number, path }),
+            Kind::MovedAside => run.moved_aside.push(path),
+            Kind::Lock => run.lock_file = Some(path),
+        }
+    }
+    let mut runs: Vec<RunFiles> = runs.into_values().collect();
+    for run in &mut runs {
+        run.generations.sort_by_key(|g| std::cmp::Reverse(g.number));
+        run.moved_aside.sort();
+    }
+    Ok(runs)
+}
+
+/// What a file in a checkpoint directory is to its run.
+enum Kind {
+    Generation(u64),
+    MovedAside,
+    Lock,
+}
+
+/// Deletes every file of run `stem` in `dir`: its generations, its
+/// moved-aside files, temporary files its interrupted saves left, and its
+/// lock file. Returns the files deleted, the lock file not included.
+///
+/// The run's lock is taken first, so a run that is still going is never
+/// touched: that fails with [`Error::Locked`], naming the holder.
+///
+/// ```
+/// use checkpoint_core::{Checkpoint, Error, inspect};
+/// # let dir = std::env::temp_dir().join(format!("ckpt-doc-remove-{}", std::process::id()));
+///
+/// let mut live = Checkpoint::builder("live").dir(&dir).open()?;
+/// live.save(&1u32)?;
+/// live.flush()?; // with background writes, wait until it is on disk
+/// let stem = inspect::scan_dir(&dir)?[0].stem.clone();
+/// assert!(matches!(inspect::remove_run(&dir, &stem), Err(Error::Locked { .. })));
+/// drop(live);
+/// assert_eq!(inspect::remove_run(&dir, &stem)?.len(), 1);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), checkpoint_core::Error>(())
+/// ```
+pub fn remove_run(dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+    remove_run_if(dir, stem, |_| true).map(Option::unwrap_or_default)
+}
+
+/// Like [`remove_run`], but first asks `condition` (with the run's lock
+/// held, so its files cannot change any more) whether to go ahead; returns
+/// `None` when it says no. A cleanup that chose the run from an earlier
+/// look at the directory uses it to check that the run did not save again
+/// in between.
+pub fn remove_run_if(
+    dir: &Path,
+    stem: &str,
+    condition: impl FnOnce(&RunFiles) -> bool,
+) -> Result<Option<Vec<PathBuf>>> {
+    // Listing first also keeps the lock from creating a missing directory.
+    scan_dir(dir)?;
+    let lock = RunLock::acquire(dir, stem)?;
+    let files = scan_dir(dir)?
+        .into_iter()
+        .find(|run| run.stem == stem)
+        .unwrap_or_else(|| RunFiles {
+            stem: stem.to_owned(),
+            ..RunFiles::default()
+        });
+    if !condition(&files) {
+        return Ok(None);
+    }
+    let store = DirStore::open(dir, stem)?;
+    let mut removed: Vec<PathBuf> = files.generations.into_iter().map(|g| g.path).collect();
+    store.remove_all()?;
+    for path in files.moved_aside {
+        match fs::remove_file(&path) {
+            Ok(()) => removed.push(path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("delete", &path, e)),
+        }
+    }
+    removed.extend(store.clean_temp_files());
+    lock.remove();
+    Ok(Some(removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::CorruptReason;
+    use crate::format::tests::{sample_file, sample_header};
+
+    #[test]
+    fn scan_groups_files_by_run_and_skips_the_rest() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        for name in [
+            "a-1.g00000002.ckpt",
+            "a-1.g00000010.ckpt",
+            "a-1.g00000001.ckpt.stale",
+            "a-1.g00000001.ckpt.stale.3",
+            "a-1.lock",
+            "b.g2.g00000001.ckpt",
+            "c.lock",
+            // Not ours, or not canonical:
+            "a-1.g2.ckpt",
+            ".a-1.g3.42.0.tmp",
+            "notes.txt",
+            "x.ckpt.stale",
+            ".lock",
+        ] {
+            fs::write(dir.join(name), b"").expect("write");
+        }
+        fs::create_dir(dir.join("d.g00000001.ckpt")).expect("mkdir");
+        std::os::unix::fs::symlink(dir.join("a-1.g00000010.ckpt"), dir.join("e.g00000001.ckpt"))
+            .expect("symlink");
+
+        let runs = scan_dir(dir).expect("scan");
+        let stems: Vec<&str> = runs.iter().map(|r| r.stem.as_str()).collect();
+        assert_eq!(stems, ["a-1", "b.g2", "c"]);
+        let a = &runs[0];
+        let numbers: Vec<u64> = a.generations.iter().map(|g| g.number).collect();
+        assert_eq!(numbers, [10, 2]);
+        assert_eq!(a.generations[0].path, dir.join("a-1.g00000010.ckpt"));
+        assert_eq!(
+            a.moved_aside,
+            [
+                dir.join("a-1.g00000001.ckpt.stale"),
+                dir.join("a-1.g00000001.ckpt.stale.3")
+            ]
+        );
+        assert_eq!(a.lock_file, Some(dir.join("a-1.lock")));
+        assert_eq!(runs[1].generations[0].number, 1);
+        assert!(runs[2].generations.is_empty());
+        assert_eq!(runs[2].lock_file, Some(dir.join("c.lock")));
+    }
+
+    #[test]
+    fn read_header_verifies_and_names_the_run() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("x.g00000001.ckpt");
+        let mut bytes = sample_file(&(1u8, 2u8), None);
+        fs::write(&path, &bytes).expect("write");
+        let info = read_header(&path).expect("read");
+        assert_eq!(info.header.identity, sample_header().identity);
+        assert_eq!(info.file_len, bytes.len() as u64);
+        assert_eq!(info.run, identity::file_stem(&sample_header().identity));
+
+        let last = bytes.len() - 5;
+        bytes[last] ^= 1;
+        fs::write(&path, &bytes).expect("write");
+        match read_header(&path) {
+            Err(Error::Corrupt { path: bad, reason }) => {
+                assert_eq!(bad, path);
+                assert!(
+                    matches!(reason, CorruptReason::ChecksumMismatch { .. }),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected a checksum error, got {other:?}"),
+        }
+        let missing = read_header(&tmp.path().join("gone")).expect_err("missing");
+        assert!(matches!(missing, Error::Io { .. }), "{missing}");
+    }
+
+    #[test]
+    fn remove_run_if_leaves_the_run_when_the_condition_says_no() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(tmp.path(), "run").expect("open");
+        store.write_generation(1, b"x").expect("write");
+        let kept =
+            remove_run_if(tmp.path(), "run", |files| files.generations.len() > 1).expect("remove");
+        assert_eq!(kept, None);
+        assert_eq!(store.list_generations().expect("list").len(), 1);
+
+        fs::write(tmp.path().join("run.g00000001.ckpt.stale"), b"old").expect("write");
+        let removed = remove_run(tmp.path(), "run").expect("remove");
+        assert_eq!(removed.len(), 2);
+        assert!(fs::read_dir(tmp.path()).expect("list").next().is_none());
+    }
+
+    #[test]
+    fn remove_run_in_a_missing_directory_is_an_error_and_creates_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("missing");
+        let err = remove_run(&dir, "run").expect_err("missing dir");
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+        assert!(!dir.exists());
+    }
+}
