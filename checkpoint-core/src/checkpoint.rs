@@ -521,12 +521,21 @@ impl Checkpoint {
     }
 
     /// The end-of-run summary: saves, bytes written, and the share of the
-    /// run the computation spent on checkpoints.
+    /// run the computation spent on checkpoints. `how` says how it ended:
+    /// `finished`, `stopped`, `kept its checkpoint`.
+    ///
+    /// A short run that neither saved nor resumed (a checkpointed function
+    /// called many times, say) prints none.
     pub(crate) fn summarize(&self, how: &str) {
-        if self.stats.saves == 0 && self.stats.failed_saves == 0 {
+        let elapsed = self.opened.elapsed();
+        let resumed = self.save_count > self.stats.saves + self.stats.failed_saves;
+        if self.stats.saves == 0
+            && self.stats.failed_saves == 0
+            && !resumed
+            && elapsed < Duration::from_secs(1)
+        {
             return;
         }
-        let elapsed = self.opened.elapsed();
         let share = if elapsed.is_zero() {
             0.0
         } else {
@@ -537,7 +546,7 @@ impl Checkpoint {
             n => format!(" ({n} failed)"),
         };
         report::info(format_args!(
-            "{how} {}: {} saves{failed}, {} written; checkpointing took {:.3} s of {:.3} s ({share:.2}%) of the computation's time, writes {:.3} s",
+            "summary of {} ({how}): {} saves{failed}, {} written; checkpointing took {:.3} s of {:.3} s ({share:.2}%) of the computation's time, writes {:.3} s",
             self.label,
             self.stats.saves,
             report::bytes(self.stats.bytes_written),

@@ -234,15 +234,19 @@ impl Due {
     }
 
     /// Counts one iteration and says whether the slow path should run: a
-    /// save may be due, a progress refresh is due, or a signal arrived. May
-    /// fire early (the slow path decides), never late by more than a clock tick.
+    /// save may be due, a progress refresh is due, a signal arrived, or the
+    /// iteration took longer than the grace period. May fire early (the slow
+    /// path decides), never late by more than a clock tick.
     #[inline(always)]
     pub(crate) fn tick(&self) -> bool {
         let since = self.since_save.get() + 1;
         self.since_save.set(since);
         let now = clock::now_ms();
         let began = self.last_tick_ms.replace(now);
-        if since >= self.iteration_limit || now >= self.wake_ms.get() {
+        if since >= self.iteration_limit
+            || now >= self.wake_ms.get()
+            || now.saturating_sub(began) > self.grace_ms
+        {
             self.iteration_began_ms.set(began);
             return true;
         }

@@ -212,25 +212,9 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         let restored = checkpoint
             .load::<S>(schema)
             .unwrap_or_else(|err| fatal(&err));
-        let progress = if checkpoint.is_active() {
-            Progress::on_terminal(
-                checkpoint.label(),
-                restored
-                    .as_ref()
-                    .map(|restored| restored.header.position.as_slice()),
-            )
-        } else {
-            None
-        };
-        if progress.is_some() {
-            checkpoint.quiet_saves();
-        }
-        let due = if checkpoint.is_active() {
-            let refresh = progress.is_some().then_some(progress::REFRESH);
-            Due::new(options.policy(), checkpoint.options().grace, refresh)
-        } else {
-            Due::never()
-        };
+        let resumed_at = restored
+            .as_ref()
+            .map(|restored| restored.header.position.clone());
         let (state, resume) = match restored {
             Some(restored) => {
                 report::info(format_args!(
@@ -254,6 +238,21 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
                 )
             }
             None => (None, None),
+        };
+        // The bar comes after the `resumed` line, so that line stays above it.
+        let progress = if checkpoint.is_active() {
+            Progress::on_terminal(checkpoint.label(), resumed_at.as_deref())
+        } else {
+            None
+        };
+        if progress.is_some() {
+            checkpoint.quiet_saves();
+        }
+        let due = if checkpoint.is_active() {
+            let refresh = progress.is_some().then_some(progress::REFRESH);
+            Due::new(options.policy(), checkpoint.options().grace, refresh)
+        } else {
+            Due::never()
         };
         Run {
             checkpoint: RefCell::new(checkpoint),
@@ -372,7 +371,7 @@ impl<S> Run<S> {
             if let Err(err) = checkpoint.flush() {
                 report::warn(format_args!("{err}"));
             }
-            checkpoint.summarize("kept the checkpoint of");
+            checkpoint.summarize("returned early; its checkpoint is kept");
         }
     }
 

@@ -1,0 +1,213 @@
+//! The macro-free API's options, end to end through real files: background
+//! writes complete before `flush`, `finish` and drop return; `expire`
+//! ignores old checkpoints; `every_auto` follows Daly's formula for the
+//! measured save cost; a bad signal name is an error naming it.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use checkpoint_core::{Checkpoint, Error, auto_interval};
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("list the directory")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn quiet() {
+    // SAFETY: every test sets the same value, and nothing reads the
+    // environment from C code.
+    unsafe { std::env::set_var("CHECKPOINT_QUIET", "1") };
+}
+
+#[test]
+fn background_saves_are_on_disk_after_flush_drop_and_finish() {
+    quiet();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state: Vec<u64> = (0..200_000).collect();
+    let mut run = Checkpoint::builder("background")
+        .dir(dir.path())
+        .background(true)
+        .open()
+        .expect("open");
+    run.save(&state).expect("save");
+    let path = run.flush().expect("flush").expect("the save succeeded");
+    assert!(path.is_file(), "{} exists after flush", path.display());
+
+    // Drop lets the save in flight complete: the restore sees the newest.
+    run.save(&vec![7_u64; 10]).expect("save");
+    drop(run);
+    let mut run = Checkpoint::builder("background")
+        .dir(dir.path())
+        .open()
+        .expect("reopen");
+    assert_eq!(
+        run.restore::<Vec<u64>>().expect("restore"),
+        Some(vec![7; 10])
+    );
+    drop(run);
+
+    // finish waits too, and keep_on_success keeps that last file.
+    let mut run = Checkpoint::builder("kept")
+        .dir(dir.path())
+        .keep_on_success(true)
+        .open()
+        .expect("open");
+    run.save(&state).expect("save");
+    let stats = run.finish().expect("finish");
+    assert_eq!(stats.saves, 1);
+    assert!(stats.bytes_written > 0);
+    let mut run = Checkpoint::builder("kept")
+        .dir(dir.path())
+        .open()
+        .expect("reopen");
+    assert_eq!(run.restore::<Vec<u64>>().expect("restore"), Some(state));
+}
+
+#[test]
+fn saves_in_a_row_each_wait_for_the_one_in_flight_and_old_generations_go() {
+    quiet();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut run = Checkpoint::builder("pruned")
+        .dir(dir.path())
+        .keep(2)
+        .open()
+        .expect("open");
+    for step in 0..20_u64 {
+        run.save(&vec![step; 50_000]).expect("save");
+    }
+    run.flush().expect("flush");
+    assert_eq!(run.saves(), 20);
+    let files: Vec<String> = names_in(dir.path())
+        .into_iter()
+        .filter(|name| name.ends_with(".ckpt"))
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    drop(run);
+    let mut run = Checkpoint::builder("pruned")
+        .dir(dir.path())
+        .open()
+        .expect("reopen");
+    assert_eq!(
+        run.restore::<Vec<u64>>().expect("restore"),
+        Some(vec![19; 50_000])
+    );
+}
+
+#[test]
+fn an_expired_checkpoint_is_moved_aside_and_the_run_starts_fresh() {
+    quiet();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut run = Checkpoint::builder("expiring")
+        .dir(dir.path())
+        .open()
+        .expect("open");
+    run.save(&42_u32).expect("save");
+    drop(run);
+    // Wait until the save is measurably in the past (the header stores ms).
+    let saved = SystemTime::now();
+    while saved.elapsed().unwrap_or_default() < Duration::from_millis(20) {
+        std::thread::yield_now();
+    }
+    let mut fresh = Checkpoint::builder("expiring")
+        .dir(dir.path())
+        .expire(Duration::from_millis(10))
+        .open()
+        .expect("open");
+    assert_eq!(fresh.restore::<u32>().expect("restore"), None);
+    let names = names_in(dir.path());
+    assert!(
+        names.iter().any(|name| name.ends_with(".ckpt.stale")),
+        "{names:?}"
+    );
+    drop(fresh);
+
+    // Within its age limit, a checkpoint resumes.
+    let mut run = Checkpoint::builder("young")
+        .dir(dir.path())
+        .open()
+        .expect("open");
+    run.save(&7_u32).expect("save");
+    drop(run);
+    let mut run = Checkpoint::builder("young")
+        .dir(dir.path())
+        .expire(Duration::from_secs(7 * 86_400))
+        .open()
+        .expect("open");
+    assert_eq!(run.restore::<u32>().expect("restore"), Some(7));
+}
+
+#[test]
+fn the_auto_interval_is_dalys_for_the_measured_cost() {
+    quiet();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mtbf = Duration::from_secs(600);
+    let mut run = Checkpoint::builder("auto")
+        .dir(dir.path())
+        .background(false)
+        .every_auto(mtbf)
+        .open()
+        .expect("open");
+    assert_eq!(
+        run.interval(),
+        Some(Duration::from_secs(30)),
+        "before any measurement"
+    );
+    run.save(&vec![1.5_f64; 100_000]).expect("save");
+    let stall = run.stats().stall_time;
+    let expected = auto_interval(stall, mtbf).max(run.stats().last_write);
+    let interval = run.interval().expect("a time interval");
+    // The interval is kept in whole milliseconds, and the cost measured
+    // around `save` is a few microseconds more than the stall.
+    let difference = interval.as_secs_f64() - expected.as_secs_f64();
+    assert!(
+        difference.abs() < 0.05,
+        "{interval:?} vs Daly's {expected:?} for {stall:?}"
+    );
+    assert!(
+        interval >= Duration::from_secs(1),
+        "never below the documented minimum"
+    );
+}
+
+#[test]
+fn an_unknown_signal_name_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = match Checkpoint::builder("signals")
+        .dir(dir.path())
+        .signals(&["TERM", "SIGKILL"])
+        .open()
+    {
+        Err(err) => err,
+        Ok(_) => panic!("SIGKILL cannot be handled"),
+    };
+    assert!(
+        matches!(
+            err,
+            Error::InvalidOption {
+                option: "signals",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("SIGKILL"), "{err}");
+    let none: &[&str] = &[];
+    assert!(
+        Checkpoint::builder("none")
+            .dir(dir.path())
+            .signals(none)
+            .open()
+            .is_ok()
+    );
+}

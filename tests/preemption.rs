@@ -1,0 +1,230 @@
+//! Proves what a preempted job relies on: with `every = "1h"` (so the only
+//! saves are the ones signals ask for), SIGTERM, SIGINT or SIGUSR1 at random
+//! moments make the run save at the next iteration boundary and exit with
+//! 128 + signal, naming a file that is on disk; the rerun finishes with the
+//! uninterrupted result and prints the end-of-run summary. Several runs at
+//! once (threads, and a function called many times) all save before the
+//! process exits. An iteration longer than the grace period is warned
+//! about, once.
+
+mod common;
+
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+
+use common::{Finished, Rng, Running, command, file_names, run_ok, temp_dir};
+
+const SIGNALS: [(i32, &str); 3] = [
+    (libc::SIGTERM, "SIGTERM"),
+    (libc::SIGINT, "SIGINT"),
+    (libc::SIGUSR1, "SIGUSR1"),
+];
+
+fn lock_files(dir: &Path) -> usize {
+    file_names(dir)
+        .iter()
+        .filter(|name| name.ends_with(".lock"))
+        .count()
+}
+
+fn send(running: &Running, signal: i32, name: &str) {
+    // SAFETY: kill(2) on our own child's pid.
+    let sent = unsafe { libc::kill(running.pid() as i32, signal) };
+    assert_eq!(sent, 0, "kill({name})");
+}
+
+/// The `stopped ...` lines, each checked to name the signal and a file
+/// that exists.
+fn stop_lines<'a>(stopped: &'a Finished, name: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = stopped
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("checkpoint: stopped "))
+        .collect();
+    for line in &lines {
+        assert!(line.contains(name), "{line}");
+        let file = line
+            .split_once("saved to ")
+            .and_then(|(_, rest)| rest.split_once("; run the same command again"))
+            .map(|(file, _)| file)
+            .unwrap_or_else(|| panic!("no file in {line}\n{}", stopped.describe()));
+        assert!(Path::new(file).is_file(), "{file} is on disk");
+    }
+    lines
+}
+
+#[test]
+fn random_signals_always_exit_with_128_plus_signal_and_the_rerun_finishes_right() {
+    let mut rng = Rng::seeded();
+    let args = ["3000", "--delay-ms", "2"];
+    let expected = run_ok(&mut command("preemptible", temp_dir().path(), &["3000"]))
+        .result()
+        .to_owned();
+    let dir = temp_dir();
+    let mut history = format!("seed {}\n", rng.seed());
+    for round in 0..6 {
+        let (signal, name) = SIGNALS[rng.between(0, 2) as usize];
+        let mut running = Running::spawn(&mut command("preemptible", dir.path(), &args));
+        // The lock file appears as the run opens, just before its handlers
+        // are installed; the random wait that follows covers that gap.
+        running.wait_until("the run to open", Duration::from_secs(30), || {
+            lock_files(dir.path()) > 0
+        });
+        let after = rng.between(30, 300);
+        thread::sleep(Duration::from_millis(after));
+        send(&running, signal, name);
+        let stopped = running.wait(Duration::from_secs(30));
+        history.push_str(&format!(
+            "round {round}: {name} after {after} ms\n{}\n",
+            stopped.stderr
+        ));
+        assert_eq!(
+            stopped.status.code(),
+            Some(128 + signal),
+            "{history}{}",
+            stopped.describe()
+        );
+        assert_eq!(stop_lines(&stopped, name).len(), 1, "{history}");
+        assert!(stopped.warnings().is_empty(), "{history}");
+    }
+    let last = run_ok(&mut command("preemptible", dir.path(), &args));
+    assert!(
+        last.resumed_at().is_some_and(|at| at > 0),
+        "{history}{}",
+        last.describe()
+    );
+    assert_eq!(last.result(), expected, "{history}{}", last.describe());
+    assert!(
+        last.stderr
+            .lines()
+            .any(|line| line.starts_with("checkpoint: summary of ")
+                && line.contains("(finished): ")
+                && line.contains(" saves, ")
+                && line.contains("of the computation's time")),
+        "the end-of-run summary\n{}",
+        last.describe()
+    );
+}
+
+#[test]
+fn every_run_of_a_process_saves_before_it_exits() {
+    let reference = run_ok(&mut command("threads", temp_dir().path(), &["400"]))
+        .result()
+        .to_owned();
+    let dir = temp_dir();
+    // About 1.6 s of work per worker thread; each round below runs ~100 ms.
+    let args = ["400", "--delay-ms", "4"];
+    let mut history = String::new();
+    for round in 0..3 {
+        let mut running = Running::spawn(&mut command("threads", dir.path(), &args));
+        running.wait_until("both workers to open", Duration::from_secs(30), || {
+            lock_files(dir.path()) >= 2
+        });
+        thread::sleep(Duration::from_millis(60));
+        send(&running, libc::SIGTERM, "SIGTERM");
+        let stopped = running.wait(Duration::from_secs(30));
+        history.push_str(&format!("round {round}:\n{}\n", stopped.stderr));
+        assert_eq!(
+            stopped.status.code(),
+            Some(143),
+            "{history}{}",
+            stopped.describe()
+        );
+        assert!(
+            stop_lines(&stopped, "SIGTERM").len() >= 2,
+            "both worker threads saved before the exit\n{history}"
+        );
+    }
+    let last = run_ok(&mut command("threads", dir.path(), &args));
+    assert!(
+        last.resumed_lines().len() >= 2,
+        "both workers resumed\n{history}{}",
+        last.describe()
+    );
+    assert_eq!(last.result(), reference, "{history}{}", last.describe());
+}
+
+#[test]
+fn an_iteration_longer_than_the_grace_period_is_warned_about_once() {
+    let dir = temp_dir();
+    let finished = run_ok(&mut command(
+        "preemptible",
+        dir.path(),
+        &["3", "--delay-ms", "1300"],
+    ));
+    let warnings = finished.warnings();
+    assert_eq!(warnings.len(), 1, "{}", finished.describe());
+    assert!(
+        warnings[0].contains("grace period") && warnings[0].contains("inner loop"),
+        "{}",
+        warnings[0]
+    );
+    let quick = run_ok(&mut command(
+        "preemptible",
+        dir.path(),
+        &["30", "--delay-ms", "5"],
+    ));
+    assert!(quick.warnings().is_empty(), "{}", quick.describe());
+}
+
+/// The SLURM batch script of `examples/slurm`, run by bash as SLURM would
+/// run it: SIGTERM to the batch shell is forwarded by its trap, the program
+/// saves and exits 143, and the script passes that status on; run again,
+/// the job resumes and finishes with the uninterrupted result.
+#[test]
+fn the_slurm_script_forwards_the_signal_and_the_requeued_job_resumes() {
+    let scratch = temp_dir();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slurm/preemptible.sbatch");
+    let batch = || {
+        let mut batch = std::process::Command::new("bash");
+        batch
+            .arg(&script)
+            .env("SCRATCH", scratch.path())
+            .env("SLURM_JOB_NAME", "test-job")
+            .env("PROGRAM", common::example("preemptible"))
+            .env("STEPS", "1500")
+            .env("DELAY_MS", "2")
+            .env_remove("CHECKPOINT_DIR")
+            .env_remove("CHECKPOINT_QUIET")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        batch
+    };
+    let checkpoints = scratch.path().join("checkpoints/test-job");
+    let mut running = Running::spawn(&mut batch());
+    running.wait_until("the job to open its run", Duration::from_secs(30), || {
+        lock_files(&checkpoints) > 0
+    });
+    thread::sleep(Duration::from_millis(200));
+    send(&running, libc::SIGTERM, "SIGTERM");
+    let stopped = running.wait(Duration::from_secs(30));
+    assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
+    assert!(
+        stopped.stdout.contains("forwarding to"),
+        "{}",
+        stopped.describe()
+    );
+    assert_eq!(
+        stop_lines(&stopped, "SIGTERM").len(),
+        1,
+        "{}",
+        stopped.describe()
+    );
+
+    let requeued = Running::spawn(&mut batch()).wait(Duration::from_secs(60));
+    assert!(requeued.status.success(), "{}", requeued.describe());
+    assert!(
+        requeued.resumed_at().is_some_and(|at| at > 0),
+        "{}",
+        requeued.describe()
+    );
+    let reference = run_ok(&mut command("preemptible", temp_dir().path(), &["1500"]));
+    let result = requeued
+        .stdout
+        .lines()
+        .find(|line| line.contains(" 0x"))
+        .unwrap_or_else(|| panic!("no result line\n{}", requeued.describe()));
+    assert_eq!(result, reference.result());
+}
