@@ -358,6 +358,13 @@ impl Checkpoint {
                 restored.path.display(),
                 restored.header.save_count
             ));
+            tracing::info!(
+                target: "checkpoint",
+                path = %restored.path.display(),
+                save = restored.header.save_count,
+                bytes = restored.header.state_len,
+                "restored"
+            );
             restored.state
         }))
     }
