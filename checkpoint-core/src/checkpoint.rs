@@ -167,6 +167,31 @@ impl CheckpointBuilder {
         self
     }
 
+    /// When another process of the same run holds its lock, wait for it to
+    /// finish instead of failing with [`Error::Locked`] (default: fail;
+    /// `CHECKPOINT_WAIT=1` makes every run wait).
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("ckpt-doc-wait-{}", std::process::id()));
+    /// let checkpoint = checkpoint_core::Checkpoint::builder("sweep")
+    ///     .dir(&dir)
+    ///     .wait_for_lock(true)
+    ///     .open()?;
+    /// # drop(checkpoint); std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), checkpoint_core::Error>(())
+    /// ```
+    pub fn wait_for_lock(mut self, wait: bool) -> Self {
+        self.options.wait_for_lock = wait;
+        self
+    }
+
+    /// Saves to a simulated disk (unit tests of crashes and I/O faults).
+    #[cfg(test)]
+    pub(crate) fn file_system(mut self, fs: std::sync::Arc<dyn crate::store::FileSystem>) -> Self {
+        self.options.file_system = Some(fs);
+        self
+    }
+
     pub(crate) fn identity(mut self, identity: Identity, label: String) -> Self {
         let key = self.identity.key_fingerprint;
         self.identity = identity;
@@ -181,7 +206,8 @@ impl CheckpointBuilder {
     /// With `CHECKPOINT_DISABLE=1` nothing is read or written. A directory
     /// that cannot be used gives a warning and a run without checkpoints
     /// (an error in strict mode). Another live process of the same run is an
-    /// error ([`Error::Locked`]).
+    /// error ([`Error::Locked`]), unless asked to wait
+    /// ([`CheckpointBuilder::wait_for_lock`]).
     pub fn open(self) -> Result<Checkpoint> {
         if let Some(reason) = self.key_error {
             return Err(Error::Encode(reason));
@@ -211,7 +237,7 @@ impl CheckpointBuilder {
         }
         let dir = checkpoint.options.resolved_dir();
         let stem = identity::file_stem(&checkpoint.identity);
-        let store = match DirStore::open(&dir, &stem) {
+        let store = match DirStore::open_on(checkpoint.options.file_system(), &dir, &stem) {
             Ok(store) => store,
             Err(err) if !checkpoint.options.strict => {
                 report::warn(format_args!(
@@ -222,7 +248,11 @@ impl CheckpointBuilder {
             }
             Err(err) => return Err(err),
         };
-        let lock = RunLock::acquire(&dir, &stem)?;
+        let lock = if checkpoint.options.resolved_wait_for_lock() {
+            RunLock::wait_for(&dir, &stem)?
+        } else {
+            RunLock::acquire(&dir, &stem)?
+        };
         store.clean_temp_files();
         checkpoint.next_generation = store
             .list_generations()?

@@ -2,8 +2,10 @@
 //! override them (`CHECKPOINT_DIR`, `CHECKPOINT_FRESH`, `CHECKPOINT_DISABLE`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::policy::SavePolicy;
+use crate::store::{FileSystem, StdFs};
 
 /// The directory used when neither the code nor `CHECKPOINT_DIR` names one.
 pub const DEFAULT_DIR: &str = ".checkpoints";
@@ -41,6 +43,12 @@ pub(crate) struct Options {
     pub on_code_change: OnCodeChange,
     /// A failed save stops the run instead of warning.
     pub strict: bool,
+    /// Wait for another process of the same run to finish instead of
+    /// failing (`CHECKPOINT_WAIT=1` turns it on too).
+    pub wait_for_lock: bool,
+    /// A simulated disk for unit tests, instead of the real file system.
+    #[cfg(test)]
+    pub file_system: Option<Arc<dyn FileSystem>>,
 }
 
 impl Default for Options {
@@ -53,6 +61,9 @@ impl Default for Options {
             keep_on_success: false,
             on_code_change: OnCodeChange::default(),
             strict: false,
+            wait_for_lock: false,
+            #[cfg(test)]
+            file_system: None,
         }
     }
 }
@@ -68,6 +79,21 @@ impl Options {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
         }
+    }
+
+    /// Whether to wait for the run's lock: asked for in the code, or by
+    /// `CHECKPOINT_WAIT`.
+    pub fn resolved_wait_for_lock(&self) -> bool {
+        self.wait_for_lock || env_flag("CHECKPOINT_WAIT")
+    }
+
+    /// The file system the checkpoints go to.
+    pub fn file_system(&self) -> Arc<dyn FileSystem> {
+        #[cfg(test)]
+        if let Some(fs) = &self.file_system {
+            return Arc::clone(fs);
+        }
+        Arc::new(StdFs)
     }
 }
 
