@@ -237,29 +237,37 @@ impl CheckpointBuilder {
         }
         let dir = checkpoint.options.resolved_dir();
         let stem = identity::file_stem(&checkpoint.identity);
-        let store = match DirStore::open_on(checkpoint.options.file_system(), &dir, &stem) {
-            Ok(store) => store,
+        let wait = checkpoint.options.resolved_wait_for_lock();
+        let opened =
+            DirStore::open_on(checkpoint.options.file_system(), &dir, &stem).and_then(|store| {
+                let lock = if wait {
+                    RunLock::wait_for(&dir, &stem)?
+                } else {
+                    RunLock::acquire(&dir, &stem)?
+                };
+                store.clean_temp_files();
+                let newest = store.list_generations()?.first().map_or(0, |g| g.number);
+                Ok((store, lock, newest))
+            });
+        match opened {
+            Ok((store, lock, newest)) => {
+                checkpoint.next_generation = newest + 1;
+                checkpoint.storage = Some(Storage { store, lock });
+                Ok(checkpoint)
+            }
+            // Another process of this run is alive: going on would compute
+            // the same thing twice, and one of them unsaved.
+            Err(err @ Error::Locked { .. }) => Err(err),
+            // A directory that cannot be created, written or read.
             Err(err) if !checkpoint.options.strict => {
                 report::warn(format_args!(
                     "{err}; {} runs without checkpoints",
                     checkpoint.label
                 ));
-                return Ok(checkpoint);
+                Ok(checkpoint)
             }
-            Err(err) => return Err(err),
-        };
-        let lock = if checkpoint.options.resolved_wait_for_lock() {
-            RunLock::wait_for(&dir, &stem)?
-        } else {
-            RunLock::acquire(&dir, &stem)?
-        };
-        store.clean_temp_files();
-        checkpoint.next_generation = store
-            .list_generations()?
-            .first()
-            .map_or(1, |newest| newest.number + 1);
-        checkpoint.storage = Some(Storage { store, lock });
-        Ok(checkpoint)
+            Err(err) => Err(err),
+        }
     }
 }
 
