@@ -438,6 +438,14 @@ impl Rng {
         }
     }
 
+    /// A generator replaying `seed` (for one of several threads, say).
+    pub fn from_seed(seed: u64) -> Rng {
+        Rng {
+            seed,
+            state: seed | 1,
+        }
+    }
+
     /// The seed, for assertion messages.
     pub fn seed(&self) -> u64 {
         self.seed
