@@ -1,56 +1,46 @@
-//! Several checkpointed runs at once: two threads each run their own
-//! checkpointed function (different keys), and the main thread calls a
-//! small checkpointed function many times. On SIGTERM every run saves at
-//! its next iteration boundary and the process exits with 143 once all of
-//! them have; a rerun resumes each where it stopped.
+//! Eight checkpointed runs at once, one per thread, each with its own key:
+//! kill the process and run it again, and every thread resumes its own run.
 //!
 //! ```text
 //! cargo run --example threads -- 400 --delay-ms 5
 //! ```
 
-use std::thread;
-
 use checkpoint_core::checkpointed;
 use checkpoint_examples::{Cli, pause};
 
-/// The sum of `seed * i mod 1009` over `0..n`.
-#[checkpointed(every_iters = 7, key = (seed, n))]
-fn worker(seed: u64, n: u64, delay_ms: u64) -> u64 {
+/// How many threads run at once.
+const WORKERS: u64 = 8;
+
+/// A hash chain over `0..n`, different for every worker.
+#[checkpointed(every_iters = 7, key = (worker, n))]
+fn chain(worker: u64, n: u64, delay_ms: u64) -> u64 {
     #[state]
-    let mut total = 0_u64;
+    let mut hash: u64 = worker;
     for i in 0..n {
-        total += (seed * i) % 1009;
+        hash = hash
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(i ^ worker);
         pause(delay_ms);
     }
-    total
-}
-
-/// A short checkpointed call, made many times in a row.
-#[checkpointed(every_iters = 3, key = (round))]
-fn round_trip(round: u64, delay_ms: u64) -> u64 {
-    #[state]
-    let mut acc = round;
-    for i in 0..10 {
-        acc = acc.wrapping_mul(31).wrapping_add(i);
-        pause(delay_ms / 4);
-    }
-    acc
+    hash
 }
 
 fn main() {
-    let cli = Cli::parse("threads N [--delay-ms MS]", 400);
-    let (n, delay) = (cli.n, cli.delay_ms);
-    let workers: Vec<_> = [3_u64, 5]
-        .into_iter()
-        .map(|seed| thread::spawn(move || worker(seed, n, delay)))
-        .collect();
-    let mut rounds = 0_u64;
-    for round in 0..n / 4 {
-        rounds = rounds.wrapping_add(round_trip(round, delay));
+    let cli = Cli::parse("threads N [--delay-ms MS]", 100);
+    let results: Vec<u64> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|worker| scope.spawn(move || chain(worker, cli.n, cli.delay_ms)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a worker panicked"))
+            .collect()
+    });
+    for (worker, hash) in results.iter().enumerate() {
+        println!("worker {worker}: {hash:#018x}");
     }
-    let totals: Vec<u64> = workers
-        .into_iter()
-        .map(|worker| worker.join().expect("a worker thread panicked"))
-        .collect();
-    println!("{} {} {rounds}", totals[0], totals[1]);
+    let all = results
+        .iter()
+        .fold(0u64, |all, hash| all.rotate_left(7) ^ hash);
+    println!("{all:#018x}");
 }

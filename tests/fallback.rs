@@ -1,8 +1,10 @@
 //! Proves that a damaged checkpoint costs one generation, not the run: when
 //! the newest generation is corrupted (a flipped byte, cut in half, garbage,
-//! emptied), the next run warns naming that file and why, resumes from the
+//! emptied) or is not this run's checkpoint at all (another format, a newer
+//! format version, another run's file renamed), the next run never decodes
+//! it: it warns naming that file and why, moves it aside, resumes from the
 //! previous generation, and prints the uninterrupted result; when every
-//! generation is damaged, it warns for each and starts fresh.
+//! generation is bad, it warns for each and starts fresh.
 
 mod common;
 
@@ -82,9 +84,10 @@ fn warning_about<'a>(finished: &'a Finished, damaged: &Generation) -> &'a str {
     warning
 }
 
-/// Damages the newest generation with `damage`, resumes, and checks that the
-/// run warned about it and resumed from the generation before it.
-fn newest_damaged_falls_back(damage: impl FnOnce(&Path)) {
+/// Damages the newest generation with `damage`, resumes, checks that the
+/// run warned about it and resumed from the generation before it, and
+/// returns the warning (and the directory, to look at what is left).
+fn newest_damaged_falls_back(damage: impl FnOnce(&Path)) -> (tempfile::TempDir, String) {
     let dir = temp_dir();
     let found = interrupted_sum(dir.path());
     let newest = &found[found.len() - 1];
@@ -107,6 +110,8 @@ fn newest_damaged_falls_back(damage: impl FnOnce(&Path)) {
         "the warning about the damaged file comes before the resume from the previous one\n{}",
         finished.describe()
     );
+    let warning = warning.to_owned();
+    (dir, warning)
 }
 
 /// Flips every bit of the byte in the middle of `path`.
@@ -180,6 +185,104 @@ fn every_generation_damaged_starts_fresh() {
     assert!(
         !finished.stderr.contains(RESUMED),
         "with every generation damaged the run starts fresh, yet it resumed\n{}",
+        finished.describe()
+    );
+}
+
+/// Replaces `path` by the start of a PNG image: a file of another format.
+fn replace_by_png(path: &Path) {
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    fs::write(path, png).expect("write a PNG over the checkpoint");
+}
+
+/// CRC-32 (IEEE), as the format's trailer uses it.
+fn crc32(bytes: &[u8]) -> u32 {
+    !bytes.iter().fold(!0u32, |crc, &byte| {
+        (0..8).fold(crc ^ u32::from(byte), |crc, _| {
+            (crc >> 1) ^ (0xedb8_8320 & (crc & 1).wrapping_neg())
+        })
+    })
+}
+
+/// Marks `path` as written by format version 2, with a valid checksum: a
+/// checkpoint from a newer release of the library.
+fn make_newer_version(path: &Path) {
+    let mut bytes = fs::read(path).expect("read the checkpoint");
+    let end = bytes.len() - 4;
+    assert_eq!(
+        u32::from_le_bytes(bytes[end..].try_into().expect("4 bytes")),
+        crc32(&bytes[..end]),
+        "the test's CRC-32 agrees with the format's"
+    );
+    bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
+    let crc = crc32(&bytes[..end]);
+    bytes[end..].copy_from_slice(&crc.to_le_bytes());
+    fs::write(path, bytes).expect("write the checkpoint back");
+}
+
+/// A checkpoint of another run (`sum 500`, a different key): a valid file
+/// that a mix-up renamed to this run's name.
+fn another_runs_checkpoint() -> Vec<u8> {
+    let dir = temp_dir();
+    let mut running = Running::spawn(&mut command("sum", dir.path(), &["500", "--delay-ms", "5"]));
+    running.wait_until("sum 500 saved", Duration::from_secs(30), || {
+        !generations(dir.path()).is_empty()
+    });
+    let killed = running.kill();
+    assert!(killed.was_killed(), "{}", killed.describe());
+    let newest = generations(dir.path()).pop().expect("a generation");
+    fs::read(&newest.path).expect("read the other run's checkpoint")
+}
+
+/// The warning says why, and that the file was moved aside (and it was).
+fn moved_aside_because(warning: &str, why: &str) {
+    assert!(warning.contains(why), "the warning says {why:?}: {warning}");
+    let aside = warning
+        .split_once("moved aside to ")
+        .map(|(_, rest)| rest.split(';').next().unwrap_or_default())
+        .unwrap_or_else(|| panic!("the warning says where the file went: {warning}"));
+    assert!(Path::new(aside).is_file(), "{aside} exists: {warning}");
+}
+
+#[test]
+fn newest_of_another_format_is_moved_aside() {
+    let (_dir, warning) = newest_damaged_falls_back(replace_by_png);
+    moved_aside_because(&warning, "not a checkpoint file");
+}
+
+#[test]
+fn newest_of_a_newer_format_version_is_moved_aside() {
+    let (_dir, warning) = newest_damaged_falls_back(make_newer_version);
+    moved_aside_because(&warning, "newer than this build reads");
+}
+
+#[test]
+fn newest_of_another_run_is_moved_aside() {
+    let other = another_runs_checkpoint();
+    let (_dir, warning) = newest_damaged_falls_back(|path| {
+        fs::write(path, &other).expect("put the other run's file in place");
+    });
+    moved_aside_because(&warning, "belongs to another run");
+}
+
+#[test]
+fn every_generation_foreign_starts_fresh() {
+    let other = another_runs_checkpoint();
+    let dir = temp_dir();
+    let found = interrupted_sum(dir.path());
+    let put_other = |path: &Path| fs::write(path, &other).expect("write");
+    let damages: [&dyn Fn(&Path); 3] = [&replace_by_png, &make_newer_version, &put_other];
+    for (generation, damage) in found.iter().zip(damages.iter().cycle()) {
+        damage(&generation.path);
+    }
+
+    let finished = finish_sum(dir.path());
+    for generation in &found {
+        moved_aside_because(warning_about(&finished, generation), "moved aside");
+    }
+    assert!(
+        !finished.stderr.contains(RESUMED),
+        "with every generation foreign the run starts fresh, yet it resumed\n{}",
         finished.describe()
     );
 }

@@ -142,3 +142,102 @@ fn a_killed_holder_leaves_no_stale_lock() {
     );
     assert_only_locks_left(dir.path(), &next.describe());
 }
+
+#[test]
+fn a_second_process_asked_to_wait_takes_over_when_the_first_dies() {
+    let dir = temp_dir();
+    let (holder, lock) = start_holder(dir.path(), "5000");
+
+    let mut waiter_command = command("sum", dir.path(), &["5000", "--delay-ms", "0"]);
+    waiter_command.env("CHECKPOINT_WAIT", "1");
+    let mut waiter = Running::spawn(&mut waiter_command);
+    waiter.wait_for_stderr(
+        "waiting for that process to finish",
+        Duration::from_secs(30),
+    );
+    assert!(waiter.is_running(), "the waiter waits instead of failing");
+
+    let holder_pid = holder.pid().to_string();
+    let killed = holder.kill();
+    assert!(killed.was_killed(), "{}", killed.describe());
+    let finished = waiter.wait(common::RUN_TIMEOUT);
+    assert!(finished.status.success(), "{}", finished.describe());
+    assert_eq!(finished.result(), "12502500", "{}", finished.describe());
+    let waiting = finished
+        .stderr
+        .lines()
+        .find(|l| l.contains("waiting"))
+        .unwrap_or_default();
+    assert!(
+        waiting.contains(&lock.display().to_string())
+            && waiting.contains(&format!("pid={holder_pid} ")),
+        "the waiter names the lock and its holder: {waiting:?}"
+    );
+    assert!(
+        finished.resumed_at().is_some_and(|k| k > 0),
+        "the waiter resumes the killed holder's work\n{}",
+        finished.describe()
+    );
+    assert_only_locks_left(dir.path(), &finished.describe());
+}
+
+/// The runs (stems) that have a generation in `dir`.
+fn runs_with_checkpoints(dir: &Path) -> Vec<String> {
+    let mut stems: Vec<String> = generations(dir)
+        .iter()
+        .filter_map(|g| {
+            let name = g.path.file_name()?.to_str()?;
+            Some(name.rsplit_once(".g")?.0.to_owned())
+        })
+        .collect();
+    stems.dedup();
+    stems
+}
+
+#[test]
+fn two_runs_in_one_directory_do_not_interfere() {
+    let dir = temp_dir();
+    let runs = [("3000", "4501500"), ("2999", "4498500")];
+    let spawn_both = |delay: &str| {
+        runs.map(|(n, _)| {
+            Running::spawn(&mut command("sum", dir.path(), &[n, "--delay-ms", delay]))
+        })
+    };
+    for round in 0..3 {
+        let mut both = spawn_both("1");
+        let [first, _] = &mut both;
+        first.wait_until("both runs saved", Duration::from_secs(30), || {
+            runs_with_checkpoints(dir.path()).len() == 2
+        });
+        for running in both {
+            let killed = running.kill();
+            assert!(killed.was_killed(), "round {round}\n{}", killed.describe());
+            assert!(
+                killed.warnings().is_empty(),
+                "round {round}\n{}",
+                killed.describe()
+            );
+        }
+    }
+    for (running, (n, expected)) in spawn_both("0").into_iter().zip(runs) {
+        let finished = running.wait(common::RUN_TIMEOUT);
+        assert!(
+            finished.status.success(),
+            "sum {n}\n{}",
+            finished.describe()
+        );
+        assert_eq!(
+            finished.result(),
+            expected,
+            "sum {n}\n{}",
+            finished.describe()
+        );
+        assert!(finished.warnings().is_empty(), "{}", finished.describe());
+        assert!(
+            finished.resumed_at().is_some_and(|k| k > 0),
+            "sum {n} resumes its own work\n{}",
+            finished.describe()
+        );
+    }
+    assert_only_locks_left(dir.path(), "both runs finished");
+}

@@ -109,7 +109,7 @@ fn random_signals_always_exit_with_128_plus_signal_and_the_rerun_finishes_right(
 
 #[test]
 fn every_run_of_a_process_saves_before_it_exits() {
-    let reference = run_ok(&mut command("threads", temp_dir().path(), &["400"]))
+    let reference = run_ok(&mut command("many_runs", temp_dir().path(), &["400"]))
         .result()
         .to_owned();
     let dir = temp_dir();
@@ -117,7 +117,7 @@ fn every_run_of_a_process_saves_before_it_exits() {
     let args = ["400", "--delay-ms", "4"];
     let mut history = String::new();
     for round in 0..3 {
-        let mut running = Running::spawn(&mut command("threads", dir.path(), &args));
+        let mut running = Running::spawn(&mut command("many_runs", dir.path(), &args));
         running.wait_until("both workers to open", Duration::from_secs(30), || {
             lock_files(dir.path()) >= 2
         });
@@ -136,7 +136,7 @@ fn every_run_of_a_process_saves_before_it_exits() {
             "both worker threads saved before the exit\n{history}"
         );
     }
-    let last = run_ok(&mut command("threads", dir.path(), &args));
+    let last = run_ok(&mut command("many_runs", dir.path(), &args));
     assert!(
         last.resumed_lines().len() >= 2,
         "both workers resumed\n{history}{}",

@@ -230,6 +230,31 @@ impl CheckpointBuilder {
         self
     }
 
+    /// When another process of the same run holds its lock, wait for it to
+    /// finish instead of failing with [`Error::Locked`] (default: fail;
+    /// `CHECKPOINT_WAIT=1` makes every run wait).
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("ckpt-doc-wait-{}", std::process::id()));
+    /// let checkpoint = checkpoint_core::Checkpoint::builder("sweep")
+    ///     .dir(&dir)
+    ///     .wait_for_lock(true)
+    ///     .open()?;
+    /// # drop(checkpoint); std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), checkpoint_core::Error>(())
+    /// ```
+    pub fn wait_for_lock(mut self, wait: bool) -> Self {
+        self.options.wait_for_lock = wait;
+        self
+    }
+
+    /// Saves to a simulated disk (unit tests of crashes and I/O faults).
+    #[cfg(test)]
+    pub(crate) fn file_system(mut self, fs: std::sync::Arc<dyn crate::store::FileSystem>) -> Self {
+        self.options.file_system = Some(fs);
+        self
+    }
+
     pub(crate) fn identity(mut self, identity: Identity, label: String) -> Self {
         let key = self.identity.key_fingerprint;
         self.identity = identity;
@@ -244,7 +269,8 @@ impl CheckpointBuilder {
     /// With `CHECKPOINT_DISABLE=1` nothing is read or written. A directory
     /// that cannot be used gives a warning and a run without checkpoints
     /// (an error in strict mode). Another live process of the same run is an
-    /// error ([`Error::Locked`]).
+    /// error ([`Error::Locked`]), unless asked to wait
+    /// ([`CheckpointBuilder::wait_for_lock`]).
     pub fn open(self) -> Result<Checkpoint> {
         if let Some(reason) = self.key_error {
             return Err(Error::Encode(reason));
@@ -283,30 +309,42 @@ impl CheckpointBuilder {
         }
         let dir = checkpoint.options.resolved_dir();
         let stem = identity::file_stem(&checkpoint.identity);
-        let store = match DirStore::open(&dir, &stem) {
-            Ok(store) => store,
+        let wait = checkpoint.options.resolved_wait_for_lock();
+        let opened =
+            DirStore::open_on(checkpoint.options.file_system(), &dir, &stem).and_then(|store| {
+                let lock = if wait {
+                    RunLock::wait_for(&dir, &stem)?
+                } else {
+                    RunLock::acquire(&dir, &stem)?
+                };
+                store.clean_temp_files();
+                let newest = store.list_generations()?.first().map_or(0, |g| g.number);
+                Ok((store, lock, newest))
+            });
+        match opened {
+            Ok((store, lock, newest)) => {
+                checkpoint.next_generation = newest + 1;
+                checkpoint.storage = Some(Storage {
+                    store: Arc::new(store),
+                    lock,
+                    writer: None,
+                });
+                checkpoint.active = Some(signals::ActiveRun::begin(&checkpoint.options.signals));
+                Ok(checkpoint)
+            }
+            // Another process of this run is alive: going on would compute
+            // the same thing twice, and one of them unsaved.
+            Err(err @ Error::Locked { .. }) => Err(err),
+            // A directory that cannot be created, written or read.
             Err(err) if !checkpoint.options.strict => {
                 report::warn(format_args!(
                     "{err}; {} runs without checkpoints",
                     checkpoint.label
                 ));
-                return Ok(checkpoint);
+                Ok(checkpoint)
             }
-            Err(err) => return Err(err),
-        };
-        let lock = RunLock::acquire(&dir, &stem)?;
-        store.clean_temp_files();
-        checkpoint.next_generation = store
-            .list_generations()?
-            .first()
-            .map_or(1, |newest| newest.number + 1);
-        checkpoint.storage = Some(Storage {
-            store: Arc::new(store),
-            lock,
-            writer: None,
-        });
-        checkpoint.active = Some(signals::ActiveRun::begin(&checkpoint.options.signals));
-        Ok(checkpoint)
+            Err(err) => Err(err),
+        }
     }
 }
 

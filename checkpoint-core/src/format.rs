@@ -736,6 +736,22 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_huge_sequence_length_in_the_state_allocates_nothing() {
+        // A state that claims 2^60 elements and holds none: decoding must
+        // fail on the missing bytes, not reserve 2^63 bytes up front.
+        let payload = postcard::to_allocvec(&(1u64 << 60)).expect("encode a length");
+        let header = Header {
+            codec: Codec::Raw,
+            state_len: payload.len() as u64,
+            ..sample_header()
+        };
+        let err = decode_state::<Vec<u64>>(&header, &payload, &Limits::default()).unwrap_err();
+        assert!(matches!(err, CorruptReason::BadPayload(_)), "{err:?}");
+        let err = decode_state::<String>(&header, &payload, &Limits::default()).unwrap_err();
+        assert!(matches!(err, CorruptReason::BadPayload(_)), "{err:?}");
+    }
+
+    #[test]
     fn raw_payload_of_the_wrong_length_is_refused() {
         let (codec, state_len, payload) = encode_state(&sample_state(), None).expect("encode");
         let header = Header {

@@ -41,6 +41,11 @@ mod writer;
 #[path = "private.rs"]
 pub mod __private;
 
+#[cfg(fuzzing)]
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
+
 pub use checkpoint::{Checkpoint, CheckpointBuilder, Stats};
 pub use checkpoint_derive::checkpointed;
 pub use error::{CorruptReason, Error, Result};

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
+use crate::report;
 use crate::store::{check_stem, create_private_dir};
 
 /// Extension of lock files: `{stem}.lock`.
@@ -48,6 +49,17 @@ impl RunLock {
     /// Fails with [`Error::Locked`], naming the holder, if another process
     /// (or another `RunLock` in this process) holds it. Never waits.
     pub fn acquire(dir: &Path, stem: &str) -> Result<RunLock> {
+        RunLock::take(dir, stem, false)
+    }
+
+    /// Like [`RunLock::acquire`], but when another process holds the lock,
+    /// says so once on stderr and blocks until it is released (its holder
+    /// exits, finishes or is killed).
+    pub fn wait_for(dir: &Path, stem: &str) -> Result<RunLock> {
+        RunLock::take(dir, stem, true)
+    }
+
+    fn take(dir: &Path, stem: &str, wait: bool) -> Result<RunLock> {
         check_stem(stem)?;
         create_private_dir(dir)?;
         let path = dir.join(format!("{stem}{LOCK_SUFFIX}"));
@@ -62,6 +74,18 @@ impl RunLock {
                 .map_err(|e| Error::io("open lock file", &path, e))?;
             match file.try_lock() {
                 Ok(()) => {}
+                Err(TryLockError::WouldBlock) if wait => {
+                    report::info(format_args!(
+                        "{} is locked by {}; waiting for that process to finish (CHECKPOINT_WAIT)",
+                        path.display(),
+                        read_holder(&mut file)
+                            .as_deref()
+                            .unwrap_or("another process")
+                    ));
+                    // Blocks in flock(2); the holder's exit, however it
+                    // happens, releases it.
+                    file.lock().map_err(|e| Error::io("lock", &path, e))?;
+                }
                 Err(TryLockError::WouldBlock) => {
                     return Err(Error::Locked {
                         holder: read_holder(&mut file),
@@ -190,6 +214,43 @@ mod tests {
         // The lock file is kept on drop, on purpose.
         assert!(lock_file.exists());
         drop(other);
+    }
+
+    #[test]
+    fn a_waiting_acquire_gets_the_lock_when_the_holder_lets_go() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let holder = RunLock::acquire(tmp.path(), "run").expect("first acquire");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let dir = tmp.path().to_path_buf();
+        let waiter = std::thread::spawn(move || {
+            let (lock, printed) = report::capture::lines(|| {
+                RunLock::wait_for(&dir, "run").expect("wait for the lock")
+            });
+            sender.send(()).expect("send");
+            (lock, printed)
+        });
+        // Whatever the waiter is doing, it cannot have the lock yet.
+        assert!(receiver.try_recv().is_err(), "the waiter took a held lock");
+        // A completed run removes the lock file while holding it: the waiter
+        // then holds a lock on an unlinked file and must start over.
+        holder.remove();
+        receiver
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the waiter got the lock once the holder let go");
+        let (lock, printed) = waiter.join().expect("the waiter does not panic");
+        assert!(tmp.path().join("run.lock").exists());
+        assert!(
+            RunLock::acquire(tmp.path(), "run").is_err(),
+            "the waiter really holds the lock"
+        );
+        // It said what it waited for, unless it was quicker than the holder.
+        for line in &printed {
+            assert!(
+                line.contains("run.lock") && line.contains("waiting"),
+                "{line}"
+            );
+        }
+        drop(lock);
     }
 
     #[test]

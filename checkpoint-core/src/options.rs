@@ -2,10 +2,12 @@
 //! override them (`CHECKPOINT_DIR`, `CHECKPOINT_FRESH`, `CHECKPOINT_DISABLE`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::policy::{DEFAULT_GRACE, SavePolicy};
 use crate::signals::DEFAULT_SIGNALS;
+use crate::store::{FileSystem, StdFs};
 
 /// The directory used when neither the code nor `CHECKPOINT_DIR` names one.
 pub const DEFAULT_DIR: &str = ".checkpoints";
@@ -57,6 +59,12 @@ pub(crate) struct Options {
     pub background: bool,
     /// Checkpoints saved longer ago than this are moved aside, not resumed.
     pub expire: Option<Duration>,
+    /// Wait for another process of the same run to finish instead of
+    /// failing (`CHECKPOINT_WAIT=1` turns it on too).
+    pub wait_for_lock: bool,
+    /// A simulated disk for unit tests, instead of the real file system.
+    #[cfg(test)]
+    pub file_system: Option<Arc<dyn FileSystem>>,
 }
 
 impl Default for Options {
@@ -73,6 +81,9 @@ impl Default for Options {
             grace: DEFAULT_GRACE,
             background: DEFAULT_BACKGROUND,
             expire: None,
+            wait_for_lock: false,
+            #[cfg(test)]
+            file_system: None,
         }
     }
 }
@@ -88,6 +99,21 @@ impl Options {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR)),
         }
+    }
+
+    /// Whether to wait for the run's lock: asked for in the code, or by
+    /// `CHECKPOINT_WAIT`.
+    pub fn resolved_wait_for_lock(&self) -> bool {
+        self.wait_for_lock || env_flag("CHECKPOINT_WAIT")
+    }
+
+    /// The file system the checkpoints go to.
+    pub fn file_system(&self) -> Arc<dyn FileSystem> {
+        #[cfg(test)]
+        if let Some(fs) = &self.file_system {
+            return Arc::clone(fs);
+        }
+        Arc::new(StdFs)
     }
 }
 

@@ -13,15 +13,19 @@ pub(crate) fn quiet() -> bool {
 }
 
 fn line(level: &str, message: Arguments<'_>) {
-    if quiet() {
-        return;
-    }
     // One write call per line so that lines from several threads never interleave.
     let text = if level.is_empty() {
         format!("checkpoint: {message}\n")
     } else {
         format!("checkpoint: {level}: {message}\n")
     };
+    #[cfg(test)]
+    if capture::record(&text) {
+        return;
+    }
+    if quiet() {
+        return;
+    }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
@@ -99,5 +103,35 @@ mod tests {
             duration(std::time::Duration::from_secs(8 * 86400)),
             "8.0 days"
         );
+    }
+}
+
+/// Unit tests read what the library would have printed.
+#[cfg(test)]
+pub(crate) mod capture {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LINES: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f`, and returns what it returned and the lines it printed on
+    /// this thread (instead of printing them).
+    pub(crate) fn lines<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+        let outer = LINES.with(|lines| lines.borrow_mut().replace(Vec::new()));
+        let result = f();
+        let captured = LINES.with(|lines| std::mem::replace(&mut *lines.borrow_mut(), outer));
+        (result, captured.unwrap_or_default())
+    }
+
+    /// Keeps `text` if a capture is on; says whether it did.
+    pub(super) fn record(text: &str) -> bool {
+        LINES.with(|lines| match lines.borrow_mut().as_mut() {
+            Some(lines) => {
+                lines.push(text.trim_end().to_owned());
+                true
+            }
+            None => false,
+        })
     }
 }

@@ -2,13 +2,20 @@
 //! protocol (temp file, fsync, rename, fsync the directory), pruning, and
 //! loading the newest usable generation with fallback to older ones.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
+
+#[cfg(test)]
+mod faults;
+mod fs;
+#[cfg(test)]
+pub(crate) mod sim;
+
+pub(crate) use fs::{FileSystem, StdFs};
 
 /// Extension of generation files.
 const EXTENSION: &str = ".ckpt";
@@ -23,6 +30,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// The generation files of one run (one `stem`) in one directory.
 #[derive(Debug)]
 pub struct DirStore {
+    fs: Arc<dyn FileSystem>,
     dir: PathBuf,
     stem: String,
 }
@@ -37,16 +45,29 @@ pub struct Generation {
 }
 
 impl DirStore {
-    /// Opens the store for `stem` in `dir`, creating `dir` (and its parents)
-    /// with mode 0700 if missing. An existing directory keeps its mode.
+    /// Opens the store for `stem` in `dir` on the real file system; see
+    /// [`DirStore::open_on`].
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "the runtime opens through open_on")
+    )]
+    pub fn open(dir: &Path, stem: &str) -> Result<DirStore> {
+        DirStore::open_on(Arc::new(StdFs), dir, stem)
+    }
+
+    /// Opens the store for `stem` in `dir` on `fs`, creating `dir` (and its
+    /// parents) with mode 0700 if missing. An existing directory keeps its
+    /// mode.
     ///
     /// `stem` must be a plain file name: not empty, no `/`, not starting
     /// with `.` (temp files start with `.`, so they can never be mistaken
     /// for another run's generations).
-    pub fn open(dir: &Path, stem: &str) -> Result<DirStore> {
+    pub(crate) fn open_on(fs: Arc<dyn FileSystem>, dir: &Path, stem: &str) -> Result<DirStore> {
         check_stem(stem)?;
-        create_private_dir(dir)?;
+        fs.create_dir_all(dir)
+            .map_err(|e| Error::io("create directory", dir, e))?;
         Ok(DirStore {
+            fs,
             dir: dir.to_path_buf(),
             stem: stem.to_owned(),
         })
@@ -62,25 +83,24 @@ impl DirStore {
     /// Every generation file of this run, newest first. Files of other
     /// runs, temp files, moved-aside files and non-regular files are ignored.
     pub fn list_generations(&self) -> Result<Vec<Generation>> {
-        let entries = fs::read_dir(&self.dir).map_err(|e| Error::io("list", &self.dir, e))?;
-        let mut generations = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io("list", &self.dir, e))?;
-            let name = entry.file_name();
-            let Some(number) = name.to_str().and_then(|n| self.parse_generation(n)) else {
-                continue;
-            };
-            // A symlink or directory with a generation's name was not written
-            // by us; following it could read (or later delete) anything.
-            match entry.file_type() {
-                Ok(kind) if kind.is_file() => {}
-                _ => continue,
-            }
-            generations.push(Generation {
-                number,
-                path: entry.path(),
-            });
-        }
+        let entries = self
+            .fs
+            .list(&self.dir)
+            .map_err(|e| Error::io("list", &self.dir, e))?;
+        let mut generations: Vec<Generation> = entries
+            .into_iter()
+            // A symlink or directory with a generation's name was not
+            // written by us; following it could read (or later delete)
+            // anything.
+            .filter(|entry| entry.is_file)
+            .filter_map(|entry| {
+                let number = entry.name.to_str().and_then(|n| self.parse_generation(n))?;
+                Some(Generation {
+                    number,
+                    path: self.dir.join(&entry.name),
+                })
+            })
+            .collect();
         generations.sort_by_key(|g| std::cmp::Reverse(g.number));
         Ok(generations)
     }
@@ -92,12 +112,16 @@ impl DirStore {
     /// which is fsynced, renamed over the target, and then the directory is
     /// fsynced so the rename itself survives a power loss. Readers see
     /// either no file or the complete file. On failure the temp file is
-    /// removed and existing generations are untouched. If only the final
+    /// removed and existing generations are untouched; a failed fsync is
+    /// never retried on the same file (after a failed fsync Linux may have
+    /// dropped the dirty pages and report the next fsync as a success), the
+    /// next save starts over with a new temp file. If only the final
     /// directory fsync fails, the new file is in place but may not survive
     /// a power loss; the older generations are still there to fall back to.
     ///
     /// `rename` replaces whatever is at the target, a symlink included,
-    /// without following it.
+    /// without following it; the temp file is created with `O_EXCL`, which
+    /// refuses a symlink planted at its name.
     pub fn write_generation(&self, number: u64, bytes: &[u8]) -> Result<PathBuf> {
         let target = self.generation_path(number);
         let temp = self.dir.join(format!(
@@ -106,16 +130,36 @@ impl DirStore {
             std::process::id(),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        if let Err(err) = write_durably(&temp, bytes).and_then(|()| {
-            fs::rename(&temp, &target)
-                .map_err(|e| Error::io("rename a temporary file onto", &target, e))
-        }) {
+        self.write_via(&temp, &target, bytes)?;
+        Ok(target)
+    }
+
+    /// The save protocol: `bytes` to the new file `temp`, fsync, rename
+    /// onto `target`, fsync the directory.
+    fn write_via(&self, temp: &Path, target: &Path, bytes: &[u8]) -> Result<()> {
+        let mut file = self
+            .fs
+            .create_new(temp)
+            .map_err(|e| Error::io("create", temp, e))?;
+        let renamed = file
+            .write_all(bytes)
+            .map_err(|e| Error::io("write", temp, e))
+            // Without this the rename can reach the disk before the data,
+            // and a power loss leaves an empty or partial file under the
+            // final name.
+            .and_then(|()| file.sync().map_err(|e| Error::io("fsync", temp, e)))
+            .and_then(|()| {
+                self.fs
+                    .rename(temp, target)
+                    .map_err(|e| Error::io("rename a temporary file onto", target, e))
+            });
+        drop(file);
+        if let Err(err) = renamed {
             // Best effort: the error we return matters more than this one.
-            let _ = fs::remove_file(&temp);
+            let _ = self.fs.remove_file(temp);
             return Err(err);
         }
-        sync_dir(&self.dir)?;
-        Ok(target)
+        self.sync_dir()
     }
 
     /// Deletes all but the newest `keep` generations, then fsyncs the
@@ -126,8 +170,8 @@ impl DirStore {
     /// Tries every deletion and returns the first error.
     pub fn prune(&self, keep: usize) -> Result<()> {
         let old = self.list_generations()?.into_iter().skip(keep);
-        let deleted = remove_files(old.map(|g| g.path));
-        let synced = sync_dir(&self.dir);
+        let deleted = self.remove_files(old.map(|g| g.path));
+        let synced = self.sync_dir();
         deleted.and(synced)
     }
 
@@ -145,17 +189,17 @@ impl DirStore {
         let mut candidate = base.clone();
         let mut n = 0u32;
         loop {
-            match fs::symlink_metadata(&candidate) {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+            match self.fs.exists(&candidate) {
                 Err(e) => return Err(Error::io("inspect", &candidate, e)),
-                Ok(_) if n >= 10_000 => {
+                Ok(false) => break,
+                Ok(true) if n >= 10_000 => {
                     return Err(Error::io(
                         "find a free name to move aside",
                         path,
                         io::Error::other("too many .stale files; delete old ones"),
                     ));
                 }
-                Ok(_) => {
+                Ok(true) => {
                     n += 1;
                     let mut name = base.clone().into_os_string();
                     name.push(format!(".{n}"));
@@ -163,8 +207,10 @@ impl DirStore {
                 }
             }
         }
-        fs::rename(path, &candidate).map_err(|e| Error::io("move aside", path, e))?;
-        sync_dir(&self.dir)?;
+        self.fs
+            .rename(path, &candidate)
+            .map_err(|e| Error::io("move aside", path, e))?;
+        self.sync_dir()?;
         tracing::debug!(from = %path.display(), to = %candidate.display(), why, "moved checkpoint aside");
         Ok(candidate)
     }
@@ -178,7 +224,7 @@ impl DirStore {
 
     /// Reads a whole file; errors name the path.
     pub fn read(&self, path: &Path) -> Result<Vec<u8>> {
-        fs::read(path).map_err(|e| Error::io("read", path, e))
+        self.fs.read(path).map_err(|e| Error::io("read", path, e))
     }
 
     /// Deletes temp files this run's saves left behind when a process died
@@ -189,7 +235,7 @@ impl DirStore {
     /// Best effort: a leftover temp file is harmless (it never looks like a
     /// generation), so failures are only recorded as `tracing` events.
     pub fn clean_temp_files(&self) -> Vec<PathBuf> {
-        let entries = match fs::read_dir(&self.dir) {
+        let entries = match self.fs.list(&self.dir) {
             Ok(entries) => entries,
             Err(e) => {
                 tracing::debug!(dir = %self.dir.display(), error = %e, "could not list for temp files");
@@ -197,16 +243,12 @@ impl DirStore {
             }
         };
         let mut removed = Vec::new();
-        for entry in entries.flatten() {
-            if !entry
-                .file_name()
-                .to_str()
-                .is_some_and(|n| self.is_temp_file(n))
-            {
+        for entry in entries {
+            if !entry.name.to_str().is_some_and(|n| self.is_temp_file(n)) {
                 continue;
             }
-            let path = entry.path();
-            match fs::remove_file(&path) {
+            let path = self.dir.join(&entry.name);
+            match self.fs.remove_file(&path) {
                 Ok(()) => removed.push(path),
                 Err(e) => {
                     tracing::debug!(path = %path.display(), error = %e, "could not delete temp file")
@@ -238,6 +280,40 @@ impl DirStore {
         };
         let parts: Vec<&str> = rest.split('.').collect();
         parts.len() == 3 && parts.iter().all(|p| parse_digits(p).is_some())
+    }
+
+    /// Fsyncs the directory so that renames and deletions in it are durable.
+    fn sync_dir(&self) -> Result<()> {
+        match self.fs.sync_dir(&self.dir) {
+            Ok(()) => Ok(()),
+            // Some file systems (certain FUSE and network mounts) cannot
+            // fsync a directory at all; there the rename is as durable as it
+            // gets.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(Error::io("fsync directory", &self.dir, e)),
+        }
+    }
+
+    /// Deletes every file, ignoring ones already gone; returns the first error.
+    fn remove_files(&self, paths: impl IntoIterator<Item = PathBuf>) -> Result<()> {
+        let mut first_error = None;
+        for path in paths {
+            match self.fs.remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    first_error.get_or_insert(Error::io("delete", &path, e));
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 }
 
@@ -281,10 +357,8 @@ pub(crate) fn check_stem(stem: &str) -> Result<()> {
 /// Creates `dir` and missing parents with mode 0700: checkpoints can hold
 /// anything the computation holds, so other users should not read them.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    StdFs
+        .create_dir_all(dir)
         .map_err(|e| Error::io("create directory", dir, e))
 }
 
@@ -296,59 +370,10 @@ fn parse_digits(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-/// Creates `path` (which must not exist) with mode 0600, writes `bytes` and
-/// fsyncs it.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Error::io("create", path, e))?;
-    file.write_all(bytes)
-        .map_err(|e| Error::io("write", path, e))?;
-    // Without this the rename can reach the disk before the data, and a
-    // power loss leaves an empty or partial file under the final name.
-    file.sync_all().map_err(|e| Error::io("fsync", path, e))
-}
-
-/// Fsyncs a directory so that renames and deletions in it are durable.
-fn sync_dir(dir: &Path) -> Result<()> {
-    let handle = File::open(dir).map_err(|e| Error::io("open directory", dir, e))?;
-    match handle.sync_all() {
-        Ok(()) => Ok(()),
-        // Some file systems (certain FUSE and network mounts) cannot fsync
-        // a directory at all; there the rename is as durable as it gets.
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
-            ) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(Error::io("fsync directory", dir, e)),
-    }
-}
-
-/// Deletes every file, ignoring ones already gone; returns the first error.
-fn remove_files(paths: impl IntoIterator<Item = PathBuf>) -> Result<()> {
-    let mut first_error = None;
-    for path in paths {
-        match fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                first_error.get_or_insert(Error::io("delete", &path, e));
-            }
-        }
-    }
-    first_error.map_or(Ok(()), Err)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::{self, File};
     use std::os::unix::fs::{PermissionsExt, symlink};
 
     fn mode(path: &Path) -> u32 {
@@ -521,6 +546,36 @@ mod tests {
         );
         assert_eq!(fs::read(&target).unwrap(), b"checkpoint");
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
+    }
+
+    #[test]
+    fn symlink_at_the_temp_path_is_refused_not_followed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(&tmp.path().join("ckpt"), "run").expect("open");
+        let victim = tmp.path().join("victim.txt");
+        fs::write(&victim, b"precious").expect("write victim");
+        let target = store.generation_path(1);
+        for planted in [victim.clone(), tmp.path().join("dangling")] {
+            let temp = tmp.path().join("ckpt/.run.g1.1.1.tmp");
+            symlink(&planted, &temp).expect("plant symlink");
+            let err = store
+                .write_via(&temp, &target, b"checkpoint")
+                .expect_err("a symlink at the temp path is never written through");
+            assert!(
+                matches!(&err, Error::Io { action: "create", path, .. } if *path == temp),
+                "{err}"
+            );
+            assert!(
+                fs::symlink_metadata(&temp)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
+            fs::remove_file(&temp).expect("remove the symlink");
+        }
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(!tmp.path().join("dangling").exists());
+        assert!(numbers(&store).is_empty());
     }
 
     #[test]

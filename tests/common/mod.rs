@@ -12,6 +12,7 @@ use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -93,6 +94,8 @@ pub struct Running {
     description: String,
     stdout: Option<JoinHandle<String>>,
     stderr: Option<JoinHandle<String>>,
+    /// What the child has printed on stderr so far.
+    stderr_so_far: Arc<Mutex<String>>,
 }
 
 impl Running {
@@ -104,14 +107,28 @@ impl Running {
             .unwrap_or_else(|e| panic!("spawn {description}: {e}"));
         // Read both pipes on threads so that a chatty child never blocks on
         // a full pipe while the test waits or polls.
-        let stdout = child.stdout.take().map(read_on_thread);
-        let stderr = child.stderr.take().map(read_on_thread);
+        let stderr_so_far = Arc::new(Mutex::new(String::new()));
+        let stdout = child.stdout.take().map(|pipe| read_on_thread(pipe, None));
+        let stderr = child
+            .stderr
+            .take()
+            .map(|pipe| read_on_thread(pipe, Some(Arc::clone(&stderr_so_far))));
         Running {
             child,
             description,
             stdout,
             stderr,
+            stderr_so_far,
         }
+    }
+
+    /// What the child has printed on stderr so far (whole lines and a
+    /// possibly partial last one).
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr_so_far
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The process id.
@@ -155,6 +172,18 @@ impl Running {
             }
             thread::sleep(Duration::from_millis(2));
         }
+    }
+
+    /// Waits until the child has printed `needle` on stderr; panics as
+    /// [`Running::wait_until`] does.
+    pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) {
+        let so_far = Arc::clone(&self.stderr_so_far);
+        self.wait_until(&format!("{needle:?} on stderr"), timeout, || {
+            so_far
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .contains(needle)
+        });
     }
 
     /// Kills the process with SIGKILL and waits for it. If it had finished
@@ -219,10 +248,24 @@ impl Drop for Running {
     }
 }
 
-fn read_on_thread(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+/// Reads `pipe` to its end on a thread, keeping what arrived so far in
+/// `so_far` if given; the thread returns all of it.
+fn read_on_thread(
+    mut pipe: impl Read + Send + 'static,
+    so_far: Option<Arc<Mutex<String>>>,
+) -> JoinHandle<String> {
     thread::spawn(move || {
         let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+            bytes.extend_from_slice(&chunk[..n]);
+            if let Some(so_far) = &so_far {
+                *so_far
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                    String::from_utf8_lossy(&bytes).into_owned();
+            }
+        }
         String::from_utf8_lossy(&bytes).into_owned()
     })
 }
@@ -389,6 +432,14 @@ impl Rng {
             });
         // Printed now so that even a panic far from any message shows it.
         eprintln!("random seed: {seed} (replay with CHECKPOINT_TEST_SEED={seed})");
+        Rng {
+            seed,
+            state: seed | 1,
+        }
+    }
+
+    /// A generator replaying `seed` (for one of several threads, say).
+    pub fn from_seed(seed: u64) -> Rng {
         Rng {
             seed,
             state: seed | 1,

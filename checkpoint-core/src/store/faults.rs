@@ -1,0 +1,394 @@
+//! Power loss and I/O faults at every step of the save protocol, on the
+//! simulated disk of `sim.rs`, driven through the public [`Checkpoint`]
+//! handle: a run saves several times (pruning as it goes), the power goes
+//! or one step fails, and the run's own load path must then find the state
+//! of the newest save that returned, exactly.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::sim::{Logged, Sim, Step};
+use crate::checkpoint::{Checkpoint, CheckpointBuilder};
+use crate::report::capture;
+
+/// Saves per simulated run: enough for pruning to delete generations.
+const SAVES: u64 = 5;
+
+/// What save number `save` writes: distinct for every save, and big enough
+/// to compress into a few hundred bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Progress {
+    save: u64,
+    values: Vec<u64>,
+}
+
+fn progress(save: u64) -> Progress {
+    Progress {
+        save,
+        values: (0..40 + save * 7).map(|i| i * i * save + 1).collect(),
+    }
+}
+
+/// Saves run on the caller's thread here, so each `save` returns its own
+/// outcome and its warnings are captured; with background writes the same
+/// protocol ([`crate::writer::write`]) runs on the writer thread.
+fn builder(name: &str, dir: &Path, sim: &Sim) -> CheckpointBuilder {
+    Checkpoint::builder(name)
+        .dir(dir)
+        .keep(2)
+        .background(false)
+        .file_system(Arc::new(sim.clone()))
+}
+
+/// How a simulated run went.
+#[derive(Debug, Default)]
+struct SaveRun {
+    /// The newest save that returned with its generation written.
+    last_ok: Option<u64>,
+    /// Per save: whether `save` returned `Ok`, and whether it was written.
+    saves: Vec<(bool, bool)>,
+    /// The first error a save returned (strict runs).
+    error: Option<String>,
+    failed_saves: u64,
+    lines: Vec<String>,
+}
+
+/// Opens the run `name` on `sim`, restores (nothing), and saves
+/// `progress(1..=SAVES)`, stopping when the power goes.
+fn save_run(name: &str, dir: &Path, sim: &Sim, strict: bool) -> SaveRun {
+    let (mut run, lines) = capture::lines(|| {
+        let mut run = SaveRun::default();
+        let mut checkpoint = match builder(name, dir, sim).strict(strict).open() {
+            Ok(checkpoint) => checkpoint,
+            Err(err) => {
+                run.error = Some(err.to_string());
+                return run;
+            }
+        };
+        if let Err(err) = checkpoint.restore::<Progress>() {
+            run.error = Some(err.to_string());
+            return run;
+        }
+        for save in 1..=SAVES {
+            if sim.crashed() {
+                break;
+            }
+            let before = checkpoint.stats().saves;
+            let returned = checkpoint.save(&progress(save));
+            let written = checkpoint.stats().saves > before;
+            if written {
+                run.last_ok = Some(save);
+            }
+            run.saves.push((returned.is_ok(), written));
+            if let Err(err) = returned {
+                run.error.get_or_insert(err.to_string());
+            }
+        }
+        run.failed_saves = checkpoint.stats().failed_saves;
+        run
+    });
+    run.lines = lines;
+    run
+}
+
+/// Restores the run `name` from every disk a power loss on `sim` may have
+/// left, and returns what went wrong, if anything, and how many disks it
+/// tried.
+fn check_recovery(name: &str, dir: &Path, sim: &Sim, run: &SaveRun) -> (Vec<String>, usize) {
+    let mut violations = Vec::new();
+    let disks = sim.after_power_loss();
+    for (i, disk) in disks.iter().enumerate() {
+        let (restored, lines) = capture::lines(|| {
+            builder(name, dir, disk)
+                .open()
+                .and_then(|mut checkpoint| checkpoint.restore::<Progress>())
+        });
+        let what = format!("disk {i} after the power loss");
+        match restored {
+            Err(err) => violations.push(format!("{what}: restore failed: {err}")),
+            Ok(None) => {
+                if let Some(ok) = run.last_ok {
+                    violations.push(format!(
+                        "{what}: started fresh, though save {ok} had returned"
+                    ));
+                }
+            }
+            Ok(Some(state)) => {
+                if state != progress(state.save) {
+                    violations.push(format!("{what}: restored a state no save wrote: {state:?}"));
+                } else if run.last_ok.is_some_and(|ok| state.save < ok) {
+                    violations.push(format!(
+                        "{what}: restored save {}, though save {} had returned",
+                        state.save,
+                        run.last_ok.unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        violations.extend(
+            lines
+                .iter()
+                .filter(|line| line.contains("warning"))
+                .map(|line| format!("{what}: {line}")),
+        );
+    }
+    (violations, disks.len())
+}
+
+/// Steps a whole run takes when nothing goes wrong.
+fn steps_of_a_run(name: &str, dir: &Path) -> usize {
+    let sim = Sim::new();
+    let run = save_run(name, dir, &sim, false);
+    assert_eq!(run.last_ok, Some(SAVES), "{run:?}");
+    // Informational lines (`saved ...`) may appear; no warning may.
+    assert!(
+        run.lines.iter().all(|line| !line.contains("warning")),
+        "{:?}",
+        run.lines
+    );
+    sim.steps()
+}
+
+/// Loses power before every step of a run in turn (and once after the
+/// last), and checks every disk that may leave. Returns the violations,
+/// the crash points and the disks tried.
+fn power_loss_at_every_step(name: &str, sabotage: impl Fn(&Sim)) -> (Vec<String>, usize, usize) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("ckpt");
+    let steps = steps_of_a_run(name, &dir);
+    let mut violations = Vec::new();
+    let mut disks = 0;
+    for crash in 0..=steps {
+        let sim = Sim::new();
+        sabotage(&sim);
+        sim.crash_at(crash);
+        let run = save_run(name, &dir, &sim, false);
+        let (found, tried) = check_recovery(name, &dir, &sim, &run);
+        disks += tried;
+        violations.extend(
+            found
+                .into_iter()
+                .map(|v| format!("power loss before step {crash} of {steps}: {v}")),
+        );
+    }
+    (violations, steps + 1, disks)
+}
+
+#[test]
+fn a_power_loss_at_any_step_keeps_the_newest_returned_save() {
+    let (violations, points, disks) = power_loss_at_every_step("power", |_| {});
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    // Each save is create, write, fsync, rename, fsync dir, then a prune.
+    assert!(points > SAVES as usize * 6, "only {points} crash points");
+    eprintln!("power loss: {points} crash points, {disks} disks after them, all restored");
+}
+
+/// The checker is not vacuous: without the file fsync, a power loss leaves
+/// a generation whose name is durable but whose contents are not.
+#[test]
+fn without_the_file_fsync_a_power_loss_loses_a_returned_save() {
+    let (violations, _, _) = power_loss_at_every_step("no-file-sync", |sim| {
+        sim.ignore_file_sync();
+    });
+    assert!(
+        violations.iter().any(|v| v.contains("had returned")),
+        "{violations:#?}"
+    );
+    assert!(
+        violations.iter().any(|v| v.contains("is unusable")),
+        "{violations:#?}"
+    );
+}
+
+/// Without the directory fsync, a save returns before its rename is durable.
+#[test]
+fn without_the_directory_fsync_a_power_loss_loses_a_returned_save() {
+    let (violations, _, _) = power_loss_at_every_step("no-dir-sync", |sim| {
+        sim.ignore_dir_sync();
+    });
+    assert!(
+        violations.iter().any(|v| v.contains("had returned")),
+        "{violations:#?}"
+    );
+}
+
+/// A run in which one step failed.
+struct Fault<'a> {
+    dir: &'a Path,
+    /// The step that failed, and how many a run takes without a fault.
+    fail: usize,
+    steps: usize,
+    sim: Sim,
+    run: SaveRun,
+    failed: Logged,
+    /// Describes the fault and the run, for assertion messages.
+    context: String,
+}
+
+/// Runs the run `name` once per step, failing that step, and hands each
+/// run to `check`. Returns the number of fault points.
+fn at_every_fault(name: &str, strict: bool, mut check: impl FnMut(&Fault<'_>)) -> usize {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("ckpt");
+    let steps = steps_of_a_run(name, &dir);
+    for fail in 0..steps {
+        let sim = Sim::new();
+        sim.fail_at(fail);
+        let run = save_run(name, &dir, &sim, strict);
+        let failed = sim
+            .log()
+            .into_iter()
+            .find(|l| l.failed)
+            .expect("the step failed");
+        let context = format!(
+            "step {fail} ({:?} {}) failed\n{run:#?}",
+            failed.step,
+            failed.path.display()
+        );
+        check(&Fault {
+            dir: &dir,
+            fail,
+            steps,
+            sim,
+            run,
+            failed,
+            context,
+        });
+    }
+    steps
+}
+
+#[test]
+fn a_failed_step_warns_keeps_the_last_save_and_the_next_save_retries() {
+    const NAME: &str = "fault";
+    let mut disks = 0;
+    let points = at_every_fault(NAME, false, |fault| {
+        let Fault {
+            run,
+            failed,
+            context,
+            ..
+        } = fault;
+        // One warning, naming the file or directory the step was applied
+        // to (informational `saved ...` lines aside).
+        let warnings: Vec<&String> = run
+            .lines
+            .iter()
+            .filter(|line| line.starts_with("checkpoint: warning: "))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{context}");
+        let warning = warnings[0];
+        assert!(
+            warning.contains(&failed.path.display().to_string()),
+            "{context}"
+        );
+        assert!(
+            run.error.is_none(),
+            "a non-strict save never errs\n{context}"
+        );
+        if failed.step == Step::CreateDir {
+            // The directory cannot be made: the run goes on without saving.
+            assert!(warning.contains("runs without checkpoints"), "{context}");
+            assert_eq!(run.last_ok, None, "{context}");
+            return;
+        }
+
+        // Every save returned; at most one was not written (a failed prune
+        // loses nothing), and the save after it was.
+        assert!(run.saves.iter().all(|&(returned, _)| returned), "{context}");
+        let unwritten: Vec<usize> = (0..run.saves.len()).filter(|&i| !run.saves[i].1).collect();
+        assert_eq!(run.failed_saves, unwritten.len() as u64, "{context}");
+        match unwritten[..] {
+            [] => assert!(
+                matches!(failed.step, Step::Remove | Step::SyncDir),
+                "only a prune may fail without failing its save\n{context}"
+            ),
+            [i] => {
+                assert!(
+                    warning.contains("failed") && warning.contains("next due save tries again"),
+                    "{context}"
+                );
+                if i + 1 < run.saves.len() {
+                    assert_eq!(
+                        run.last_ok,
+                        Some(SAVES),
+                        "the next save was written\n{context}"
+                    );
+                }
+            }
+            _ => panic!("one fault failed several saves\n{context}"),
+        }
+
+        // A failed fsync is never retried on that file: the next save (if
+        // any) starts over with a new temp file.
+        if failed.step == Step::SyncFile && run.saves.last().is_some_and(|&(_, written)| written) {
+            let log = fault.sim.log();
+            let after = &log[fault.fail + 1..];
+            assert!(
+                !after
+                    .iter()
+                    .any(|l| l.step == Step::SyncFile && l.inode == failed.inode),
+                "{context}"
+            );
+            assert!(
+                after
+                    .iter()
+                    .any(|l| l.step == Step::Create && l.path != failed.path),
+                "{context}"
+            );
+        }
+
+        // The previous generation stayed: a power loss at any later step
+        // still finds the newest save that returned.
+        for crash in fault.fail + 1..=fault.steps {
+            let sim = Sim::new();
+            sim.fail_at(fault.fail);
+            sim.crash_at(crash);
+            let run = save_run(NAME, fault.dir, &sim, false);
+            let (violations, tried) = check_recovery(NAME, fault.dir, &sim, &run);
+            disks += tried;
+            assert!(
+                violations.is_empty(),
+                "power loss before step {crash}: {}\n{context}",
+                violations.join("\n")
+            );
+        }
+    });
+    eprintln!(
+        "I/O faults: {points} fault points, then {disks} disks after power losses, all restored"
+    );
+}
+
+#[test]
+fn a_failed_step_is_an_error_in_strict_mode_and_the_last_save_stays() {
+    const NAME: &str = "strict";
+    at_every_fault(NAME, true, |fault| {
+        let Fault {
+            run,
+            failed,
+            context,
+            ..
+        } = fault;
+        match &run.error {
+            // A failed prune still only warns: the save itself is durable.
+            None => assert!(
+                matches!(failed.step, Step::Remove | Step::SyncDir) && run.last_ok == Some(SAVES),
+                "{context}"
+            ),
+            Some(error) => {
+                assert!(
+                    error.contains(&failed.path.display().to_string()),
+                    "{context}"
+                );
+                let (violations, _) = check_recovery(NAME, fault.dir, &fault.sim, run);
+                assert!(
+                    violations.is_empty(),
+                    "{}\n{context}",
+                    violations.join("\n")
+                );
+            }
+        }
+    });
+}
