@@ -105,12 +105,17 @@ fn is_impl_trait(ty: &Type) -> bool {
     }
 }
 
-/// Removes `#[state]` and `#[checkpoint(...)]`, which mean nothing to rustc.
+/// Removes `#[state]`, `#[transient]` and `#[checkpoint(...)]`, which mean
+/// nothing to rustc.
 struct StripAttrs;
 
 impl VisitMut for StripAttrs {
     fn visit_attributes_mut(&mut self, attrs: &mut Vec<syn::Attribute>) {
-        attrs.retain(|attr| !model::is_state_attr(attr) && !model::is_loop_attr(attr));
+        attrs.retain(|attr| {
+            !model::is_state_attr(attr)
+                && !model::is_loop_attr(attr)
+                && !model::is_transient_attr(attr)
+        });
     }
 }
 
@@ -349,6 +354,7 @@ struct Rewriter<'m> {
 
 impl VisitMut for Rewriter<'_> {
     fn visit_local_mut(&mut self, local: &mut Local) {
+        local.attrs.retain(|attr| !model::is_transient_attr(attr));
         let is_state = local.attrs.iter().any(model::is_state_attr);
         visit_mut::visit_local_mut(self, local);
         if !is_state {

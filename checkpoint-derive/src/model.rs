@@ -89,6 +89,9 @@ pub fn build(block: &Block, errors: &mut Vec<syn::Error>) -> Model {
 struct Binding {
     name: Ident,
     state: Option<usize>,
+    /// A plain `let mut` (not `#[state]`, not `#[transient]`): if a save
+    /// point changes it, a resume would start it over.
+    carried: bool,
 }
 
 struct Walker<'e> {
@@ -105,6 +108,12 @@ pub fn is_state_attr(attr: &Attribute) -> bool {
     attr.path().is_ident("state")
 }
 
+/// Whether `attr` is `#[transient]`: a `let mut` the loops may change
+/// without saving it (a scratch buffer, a value set afresh each iteration).
+pub fn is_transient_attr(attr: &Attribute) -> bool {
+    attr.path().is_ident("transient")
+}
+
 /// Whether `attr` is `#[checkpoint(...)]`.
 pub fn is_loop_attr(attr: &Attribute) -> bool {
     attr.path().is_ident("checkpoint")
@@ -112,13 +121,57 @@ pub fn is_loop_attr(attr: &Attribute) -> bool {
 
 impl Walker<'_> {
     fn bind_pattern(&mut self, pat: &Pat) {
+        self.bind(pat, false);
+    }
+
+    /// Binds the names of `pat`; `carried` marks the mutable ones as values
+    /// a save point must not change without saving.
+    fn bind(&mut self, pat: &Pat, carried: bool) {
         let mut names = Vec::new();
         pattern_bindings(pat, &mut names);
+        let mutable = mutable_bindings(pat);
         let scope = self
             .scopes
             .last_mut()
             .expect("the walker always has a scope");
-        scope.extend(names.into_iter().map(|name| Binding { name, state: None }));
+        scope.extend(names.into_iter().map(|name| Binding {
+            carried: carried && mutable.contains(&name),
+            name,
+            state: None,
+        }));
+    }
+
+    /// Errors for the plain `let mut` locals declared outside the save-point
+    /// loop `whole` and changed inside it: a resume would start them over
+    /// from their initial value, and the result would silently differ.
+    fn check_carried(&mut self, whole: &Expr) {
+        let visible: Vec<&Binding> = self.scopes.iter().flatten().collect();
+        let mut carried: Vec<Ident> = Vec::new();
+        for (position, binding) in visible.iter().enumerate() {
+            let shadowed = visible[position + 1..]
+                .iter()
+                .any(|later| later.name == binding.name);
+            if binding.carried && !shadowed {
+                carried.push(binding.name.clone());
+            }
+        }
+        if carried.is_empty() {
+            return;
+        }
+        let mut finder = MutationFinder {
+            targets: carried,
+            rebound: Vec::new(),
+            found: Vec::new(),
+        };
+        finder.visit_expr(whole);
+        for (name, span) in finder.found {
+            self.errors.push(syn::Error::new(
+                span,
+                format!(
+                    "`{name}` is declared outside this checkpointed loop and changed inside it, but it is not #[state]: a resumed run would start it over from its initial value and return a different result; mark its `let` #[state], declare it inside the loop if every iteration starts it afresh, or mark it #[transient] if no value carries from one iteration to the next"
+                ),
+            ));
+        }
     }
 
     fn state_names(&self) -> Vec<String> {
@@ -211,6 +264,7 @@ impl Walker<'_> {
         scope.push(Binding {
             name: ident,
             state: Some(id),
+            carried: false,
         });
     }
 
@@ -244,6 +298,7 @@ impl Walker<'_> {
         };
         let save_point = mentions_state && !args.off;
         let live = if save_point {
+            self.check_carried(whole);
             self.live_state()
         } else {
             Vec::new()
@@ -347,7 +402,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 self.visit_expr(diverge);
             }
         }
-        self.bind_pattern(&local.pat);
+        let transient = local.attrs.iter().any(is_transient_attr);
+        self.bind(&local.pat, !transient);
     }
 
     fn visit_item(&mut self, item: &'ast syn::Item) {
@@ -657,4 +713,116 @@ pub fn camel_case(snake: &str) -> String {
     } else {
         out
     }
+}
+
+/// The names bound `mut` by a pattern (`mut x`, `(mut a, b)`).
+fn mutable_bindings(pat: &Pat) -> Vec<Ident> {
+    struct Mutable(Vec<Ident>);
+    impl<'ast> Visit<'ast> for Mutable {
+        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+            if pat.mutability.is_some() {
+                self.0.push(pat.ident.clone());
+            }
+            visit::visit_pat_ident(self, pat);
+        }
+    }
+    let mut mutable = Mutable(Vec::new());
+    mutable.visit_pat(pat);
+    mutable.0
+}
+
+/// Finds assignments (`x = ..`, `x += ..`, `x.field = ..`, `x[i] = ..`) and
+/// `&mut x` borrows of the target names, skipping names rebound inside
+/// (a `let`, a closure parameter or a loop pattern of the same name).
+/// Changes through method calls (`x.push(..)`) cannot be told apart from
+/// reads by syntax alone and are not reported.
+struct MutationFinder {
+    targets: Vec<Ident>,
+    rebound: Vec<Ident>,
+    /// Each target once, with the span of its first change.
+    found: Vec<(Ident, Span)>,
+}
+
+impl MutationFinder {
+    fn changed(&mut self, place: &Expr) {
+        let Some(root) = root_ident(place) else {
+            return;
+        };
+        if self.targets.contains(root)
+            && !self.rebound.contains(root)
+            && !self.found.iter().any(|(name, _)| name == root)
+        {
+            self.found.push((root.clone(), place.span()));
+        }
+    }
+
+    fn rebind(&mut self, pat: &Pat) {
+        pattern_bindings(pat, &mut self.rebound);
+    }
+}
+
+/// `x` for `x`, `x.a.b`, `x[i]`, `(x)`.
+fn root_ident(place: &Expr) -> Option<&Ident> {
+    match place {
+        Expr::Path(path) => path.path.get_ident(),
+        Expr::Field(field) => root_ident(&field.base),
+        Expr::Index(index) => root_ident(&index.expr),
+        Expr::Paren(paren) => root_ident(&paren.expr),
+        _ => None,
+    }
+}
+
+impl<'ast> Visit<'ast> for MutationFinder {
+    fn visit_expr_assign(&mut self, node: &'ast syn::ExprAssign) {
+        self.changed(&node.left);
+        visit::visit_expr_assign(self, node);
+    }
+
+    fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
+        use syn::BinOp;
+        if matches!(
+            node.op,
+            BinOp::AddAssign(_)
+                | BinOp::SubAssign(_)
+                | BinOp::MulAssign(_)
+                | BinOp::DivAssign(_)
+                | BinOp::RemAssign(_)
+                | BinOp::BitXorAssign(_)
+                | BinOp::BitAndAssign(_)
+                | BinOp::BitOrAssign(_)
+                | BinOp::ShlAssign(_)
+                | BinOp::ShrAssign(_)
+        ) {
+            self.changed(&node.left);
+        }
+        visit::visit_expr_binary(self, node);
+    }
+
+    fn visit_expr_reference(&mut self, node: &'ast syn::ExprReference) {
+        if node.mutability.is_some() {
+            self.changed(&node.expr);
+        }
+        visit::visit_expr_reference(self, node);
+    }
+
+    fn visit_local(&mut self, local: &'ast Local) {
+        if let Some(init) = &local.init {
+            self.visit_expr(&init.expr);
+        }
+        self.rebind(&local.pat);
+    }
+
+    fn visit_expr_closure(&mut self, node: &'ast syn::ExprClosure) {
+        for input in &node.inputs {
+            self.rebind(input);
+        }
+        visit::visit_expr_closure(self, node);
+    }
+
+    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        self.rebind(&node.pat);
+        visit::visit_expr_for_loop(self, node);
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }

@@ -50,7 +50,12 @@ pub fn example(name: &str) -> PathBuf {
 /// none of the operator overrides inherited from the environment, and with
 /// its output piped.
 pub fn command(name: &str, dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(example(name));
+    command_at(&example(name), dir, args)
+}
+
+/// Like [`command`], for any program (a crate's binary, say).
+pub fn command_at(program: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
     command
         .args(args)
         .env("CHECKPOINT_DIR", dir)

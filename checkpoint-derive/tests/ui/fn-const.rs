@@ -4,6 +4,7 @@ use checkpoint_core::checkpointed;
 const fn sum(n: u64) -> u64 {
     #[state]
     let mut total = 0;
+    #[state]
     let mut i = 0;
     while i < n {
         total += i;
