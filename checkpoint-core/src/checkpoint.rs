@@ -78,6 +78,18 @@ struct Storage {
 }
 
 /// What a run did with its checkpoints, for the end-of-run summary.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::Checkpoint;
+/// let mut run = Checkpoint::builder("stats").dir(&dir).open()?;
+/// run.save(&vec![1u64; 1000])?;
+/// run.flush()?;
+/// let stats = run.stats();
+/// assert_eq!(stats.saves, 1);
+/// assert!(stats.bytes_written > 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Saves that reached the disk.
@@ -105,6 +117,20 @@ pub(crate) struct Restored<S> {
 }
 
 /// Builds a [`Checkpoint`]; see [`Checkpoint::builder`].
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::Checkpoint;
+/// use std::time::Duration;
+/// let run = Checkpoint::builder("sweep")
+///     .dir(&dir)
+///     .key(&(0.25_f64, 1000_u32))
+///     .every(Duration::from_secs(60))
+///     .keep(3)
+///     .open()?;
+/// assert!(run.is_active());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct CheckpointBuilder {
     identity: Identity,
@@ -119,29 +145,75 @@ pub struct CheckpointBuilder {
 impl CheckpointBuilder {
     /// The directory for checkpoint files (default `.checkpoints`;
     /// `CHECKPOINT_DIR` overrides it).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let run = checkpoint_core::Checkpoint::builder("in-dir").dir(dir.path().join("ckpt")).open()?;
+    /// assert!(run.is_active());
+    /// assert!(dir.path().join("ckpt").is_dir());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.options.dir = Some(dir.as_ref().to_path_buf());
         self
     }
 
     /// When saves happen (default: every 30 s).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use checkpoint_core::{Checkpoint, SavePolicy};
+    /// use std::time::Duration;
+    /// let policy = SavePolicy::every(Duration::from_secs(600)).and_every_iters(10_000);
+    /// let run = Checkpoint::builder("policy").dir(&dir).policy(policy).open()?;
+    /// assert_eq!(run.interval(), Some(Duration::from_secs(600)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn policy(mut self, policy: SavePolicy) -> Self {
         self.options.policy = policy;
         self
     }
 
     /// Save every `interval` of wall time.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use std::time::Duration;
+    /// let run = checkpoint_core::Checkpoint::builder("every").dir(&dir).every(Duration::from_secs(5)).open()?;
+    /// assert_eq!(run.interval(), Some(Duration::from_secs(5)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn every(self, interval: Duration) -> Self {
         self.policy(SavePolicy::every(interval))
     }
 
     /// Save every `iterations` calls of [`Checkpoint::sync`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("iters").dir(&dir).every_iters(3).open()?;
+    /// let saved: Vec<bool> = (0..6).map(|i| run.sync(&i)).collect::<Result<_, _>>()?;
+    /// assert_eq!(saved, [false, false, true, false, false, true]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn every_iters(self, iterations: u64) -> Self {
         self.policy(SavePolicy::every_iters(iterations))
     }
 
     /// The values that identify this run (e.g. the arguments): runs with
     /// different keys have different checkpoints.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use checkpoint_core::Checkpoint;
+    /// let mut small = Checkpoint::builder("grid").dir(&dir).key(&16_u32).open()?;
+    /// small.save(&"progress of the 16-point grid")?;
+    /// drop(small);
+    /// // Another key is another run: nothing to restore.
+    /// let mut large = Checkpoint::builder("grid").dir(&dir).key(&64_u32).open()?;
+    /// assert_eq!(large.restore::<String>()?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn key<K: Serialize + ?Sized>(mut self, key: &K) -> Self {
         match identity::fingerprint_of(key) {
             Ok(fingerprint) => self.identity.key_fingerprint = fingerprint,
@@ -151,24 +223,71 @@ impl CheckpointBuilder {
     }
 
     /// How many generations to keep on disk (at least 1; default 2).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("keep").dir(&dir).keep(3).open()?;
+    /// for step in 0..5_u32 {
+    ///     run.save(&step)?;
+    /// }
+    /// run.flush()?;
+    /// let files = std::fs::read_dir(&dir)?.filter(|e| {
+    ///     e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".ckpt"))
+    /// });
+    /// assert_eq!(files.count(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn keep(mut self, generations: usize) -> Self {
         self.options.keep = generations.max(1);
         self
     }
 
     /// The zstd level, or `None` to store the state uncompressed.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let run = checkpoint_core::Checkpoint::builder("raw").dir(&dir).zstd_level(None).open()?;
+    /// assert!(run.is_active());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn zstd_level(mut self, level: Option<i32>) -> Self {
         self.options.zstd_level = level;
         self
     }
 
     /// Keep the last checkpoint when the run finishes (default: remove it).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use checkpoint_core::Checkpoint;
+    /// let mut run = Checkpoint::builder("kept").dir(&dir).keep_on_success(true).open()?;
+    /// run.save(&42_u32)?;
+    /// run.finish()?;
+    /// let mut again = Checkpoint::builder("kept").dir(&dir).open()?;
+    /// assert_eq!(again.restore::<u32>()?, Some(42));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn keep_on_success(mut self, keep: bool) -> Self {
         self.options.keep_on_success = keep;
         self
     }
 
     /// What to do with a checkpoint written by different code.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use checkpoint_core::{Checkpoint, OnCodeChange};
+    /// let mut v1 = Checkpoint::builder("model").dir(&dir).code_fingerprint(1).open()?;
+    /// v1.save(&7_u32)?;
+    /// drop(v1);
+    /// let mut v2 = Checkpoint::builder("model")
+    ///     .dir(&dir)
+    ///     .code_fingerprint(2)
+    ///     .on_code_change(OnCodeChange::Restart)
+    ///     .open()?;
+    /// assert_eq!(v2.restore::<u32>()?, None); // moved aside, fresh start
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn on_code_change(mut self, action: OnCodeChange) -> Self {
         self.options.on_code_change = action;
         self
@@ -176,12 +295,34 @@ impl CheckpointBuilder {
 
     /// A fingerprint of the code that writes the checkpoints; a change is
     /// handled as [`CheckpointBuilder::on_code_change`] says.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use checkpoint_core::{Checkpoint, Error, OnCodeChange};
+    /// let mut v1 = Checkpoint::builder("solver").dir(&dir).code_fingerprint(1).open()?;
+    /// v1.save(&7_u32)?;
+    /// drop(v1);
+    /// let mut v2 = Checkpoint::builder("solver")
+    ///     .dir(&dir)
+    ///     .code_fingerprint(2)
+    ///     .on_code_change(OnCodeChange::Error)
+    ///     .open()?;
+    /// assert!(matches!(v2.restore::<u32>(), Err(Error::CodeChanged { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn code_fingerprint(mut self, fingerprint: u64) -> Self {
         self.code_fingerprint = fingerprint;
         self
     }
 
     /// Turn failed saves into errors instead of warnings.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let run = checkpoint_core::Checkpoint::builder("strict").dir(&dir).strict(true).open()?;
+    /// assert!(run.is_active());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn strict(mut self, strict: bool) -> Self {
         self.options.strict = strict;
         self
@@ -189,6 +330,18 @@ impl CheckpointBuilder {
 
     /// Save at the interval Daly's formula gives for the measured cost of
     /// a save and this mean time between failures ([`SavePolicy::auto`]).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use std::time::Duration;
+    /// let run = checkpoint_core::Checkpoint::builder("auto")
+    ///     .dir(&dir)
+    ///     .every_auto(Duration::from_secs(24 * 3600))
+    ///     .open()?;
+    /// // 30 s until a save has been measured; then Daly's interval for its cost.
+    /// assert_eq!(run.interval(), Some(Duration::from_secs(30)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn every_auto(self, mtbf: Duration) -> Self {
         self.policy(SavePolicy::auto(mtbf))
     }
@@ -197,6 +350,15 @@ impl CheckpointBuilder {
     /// `"TERM"`; SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP, SIGXCPU). The
     /// default is SIGINT, SIGTERM and SIGUSR1; an empty list handles none.
     /// An unknown name makes [`CheckpointBuilder::open`] fail.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use checkpoint_core::Checkpoint;
+    /// let run = Checkpoint::builder("slurm").dir(&dir).signals(&["SIGUSR1", "TERM"]).open()?;
+    /// assert!(run.is_active());
+    /// assert!(Checkpoint::builder("bad").dir(&dir).signals(&["SIGKILL"]).open().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn signals<S: AsRef<str>>(mut self, names: &[S]) -> Self {
         let parsed: std::result::Result<Vec<i32>, String> = names
             .iter()
@@ -211,6 +373,17 @@ impl CheckpointBuilder {
 
     /// Warn once when an iteration or a save takes longer than this: after
     /// a scheduler's SIGTERM, the SIGKILL would come first (default 25 s).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use std::time::Duration;
+    /// let run = checkpoint_core::Checkpoint::builder("k8s")
+    ///     .dir(&dir)
+    ///     .grace(Duration::from_secs(55)) // terminationGracePeriodSeconds: 60
+    ///     .open()?;
+    /// assert!(run.is_active());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn grace(mut self, grace: Duration) -> Self {
         self.options.grace = grace;
         self
@@ -218,6 +391,14 @@ impl CheckpointBuilder {
 
     /// Compress and write saves on a writer thread, so the loop pays only
     /// for serializing the state (default: on).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("sync").dir(&dir).background(false).open()?;
+    /// run.save(&1_u32)?; // on disk when this returns
+    /// assert_eq!(run.saves(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn background(mut self, background: bool) -> Self {
         self.options.background = background;
         self
@@ -225,6 +406,17 @@ impl CheckpointBuilder {
 
     /// Ignore checkpoints saved longer ago than `age`: they are moved aside
     /// with a warning and the run starts fresh.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use std::time::Duration;
+    /// let run = checkpoint_core::Checkpoint::builder("weekly")
+    ///     .dir(&dir)
+    ///     .expire(Duration::from_secs(7 * 86_400))
+    ///     .open()?;
+    /// assert!(run.is_active());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn expire(mut self, age: Duration) -> Self {
         self.options.expire = Some(age);
         self
@@ -271,6 +463,16 @@ impl CheckpointBuilder {
     /// (an error in strict mode). Another live process of the same run is an
     /// error ([`Error::Locked`]), unless asked to wait
     /// ([`CheckpointBuilder::wait_for_lock`]).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use checkpoint_core::{Checkpoint, Error};
+    /// let first = Checkpoint::builder("once").dir(&dir).open()?;
+    /// // The same run in a second process (or twice in one) is refused.
+    /// assert!(matches!(Checkpoint::builder("once").dir(&dir).open(), Err(Error::Locked { .. })));
+    /// drop(first);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(self) -> Result<Checkpoint> {
         if let Some(reason) = self.key_error {
             return Err(Error::Encode(reason));
@@ -351,6 +553,13 @@ impl CheckpointBuilder {
 impl Checkpoint {
     /// Starts building a run named `name`. The name is the identity of the
     /// run: the same name finds the same checkpoint.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let run = checkpoint_core::Checkpoint::builder("train-resnet").dir(&dir).open()?;
+    /// assert_eq!(run.saves(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(name: &str) -> CheckpointBuilder {
         CheckpointBuilder {
             identity: Identity {
@@ -387,6 +596,18 @@ impl Checkpoint {
     /// A damaged, foreign or stale file is never decoded: it is moved aside
     /// with a warning naming it and the reason, and the previous generation
     /// is tried, then a fresh start (`Ok(None)`).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use checkpoint_core::Checkpoint;
+    /// let mut run = Checkpoint::builder("restore").dir(&dir).open()?;
+    /// assert_eq!(run.restore::<Vec<f64>>()?, None); // a fresh start
+    /// run.save(&vec![0.5, 0.25])?;
+    /// drop(run); // interrupted
+    /// let mut rerun = Checkpoint::builder("restore").dir(&dir).open()?;
+    /// assert_eq!(rerun.restore::<Vec<f64>>()?, Some(vec![0.5, 0.25]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn restore<S: DeserializeOwned>(&mut self) -> Result<Option<S>> {
         let schema = type_schema::<S>();
         Ok(self.load::<S>(schema)?.map(|restored| {
@@ -413,6 +634,19 @@ impl Checkpoint {
     ///
     /// On a handled signal (SIGINT, SIGTERM, SIGUSR1 by default) it saves,
     /// says so, and ends the process with status 128 + signal.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("sync-loop").dir(&dir).every_iters(10).open()?;
+    /// let mut total = 0_u64;
+    /// for i in 0..100_u64 {
+    ///     total += i;
+    ///     run.sync(&total)?;
+    /// }
+    /// run.flush()?;
+    /// assert_eq!(run.saves(), 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn sync<S: Serialize>(&mut self, state: &S) -> Result<bool> {
         if !self.due.tick() {
@@ -444,6 +678,15 @@ impl Checkpoint {
     /// serialized; the file is compressed, written and synced on a writer
     /// thread. [`Checkpoint::flush`] waits until it is on disk; the next
     /// save, [`Checkpoint::finish`] and dropping the checkpoint do too.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("save").dir(&dir).open()?;
+    /// run.save(&(3_u32, "three"))?;
+    /// let file = run.flush()?.expect("saved");
+    /// assert!(file.is_file());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn save<S: Serialize>(&mut self, state: &S) -> Result<()> {
         let began = Instant::now();
         self.save_at(type_schema::<S>(), &[], state)?;
@@ -454,6 +697,15 @@ impl Checkpoint {
     /// Waits until the latest save is on disk (with background writes it may
     /// still be in flight) and returns its file; `None` if checkpointing is
     /// off or that save failed (a warning said so).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("flush").dir(&dir).open()?;
+    /// run.save(&vec![1_u8; 1 << 20])?;
+    /// let file = run.flush()?.expect("the save succeeded");
+    /// assert!(file.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn flush(&mut self) -> Result<Option<PathBuf>> {
         let outcome = self
             .storage
@@ -469,6 +721,16 @@ impl Checkpoint {
     /// Ends the run successfully: waits for the save in flight, removes the
     /// run's checkpoints (unless asked to keep them), releases the lock and
     /// prints the summary.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("done").dir(&dir).open()?;
+    /// run.save(&1_u32)?;
+    /// let stats = run.finish()?;
+    /// assert_eq!(stats.saves, 1);
+    /// assert_eq!(std::fs::read_dir(&dir)?.count(), 0); // nothing left behind
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn finish(mut self) -> Result<Stats> {
         self.complete()?;
         self.summarize("finished");
@@ -477,22 +739,54 @@ impl Checkpoint {
 
     /// The current interval between time-based saves (with `auto`, as last
     /// recomputed from the measured cost of a save).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// use std::time::Duration;
+    /// let run = checkpoint_core::Checkpoint::builder("interval").dir(&dir).open()?;
+    /// assert_eq!(run.interval(), Some(checkpoint_core::DEFAULT_EVERY));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn interval(&self) -> Option<Duration> {
         self.due.interval()
     }
 
     /// Saves that reached the disk in this process.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("count").dir(&dir).background(false).open()?;
+    /// run.save(&1_u32)?;
+    /// run.save(&2_u32)?;
+    /// assert_eq!(run.saves(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn saves(&self) -> u64 {
         self.stats.saves
     }
 
     /// What this process did with its checkpoints so far.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut run = checkpoint_core::Checkpoint::builder("stats2").dir(&dir).background(false).open()?;
+    /// run.save(&vec![0_u64; 1000])?;
+    /// assert!(run.stats().bytes_written > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         self.stats
     }
 
     /// Whether checkpoints are actually being written (not disabled, and the
     /// directory was usable).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let run = checkpoint_core::Checkpoint::builder("active").dir(&dir).open()?;
+    /// assert!(run.is_active()); // CHECKPOINT_DISABLE=1 would make it false
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_active(&self) -> bool {
         self.storage.is_some()
     }

@@ -6,9 +6,30 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// A `Result` whose error defaults to [`Error`].
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// fn open(dir: &std::path::Path) -> checkpoint_core::Result<checkpoint_core::Checkpoint> {
+///     checkpoint_core::Checkpoint::builder("result").dir(dir).open()
+/// }
+/// assert!(open(dir.path()).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong while saving, loading or locking a checkpoint.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::{Checkpoint, Error};
+/// let held = Checkpoint::builder("held").dir(&dir).open()?;
+/// match Checkpoint::builder("held").dir(&dir).open() {
+///     Err(err @ Error::Locked { .. }) => assert!(err.to_string().contains(".lock")),
+///     _ => unreachable!("the run is held"),
+/// }
+/// drop(held);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -132,6 +153,16 @@ impl fmt::Display for Holder<'_> {
 
 /// Why a checkpoint file was rejected. Display gives a short phrase meant to
 /// follow "checkpoint {path} is unusable: ".
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::inspect;
+/// let file = dir.path().join("junk.g00000001.ckpt");
+/// std::fs::write(&file, b"not a checkpoint")?;
+/// let err = inspect::read_header(&file).unwrap_err();
+/// assert!(err.to_string().contains("junk.g00000001.ckpt"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CorruptReason {

@@ -48,6 +48,18 @@ pub use crate::store::Generation;
 
 /// A verified checkpoint file: its header and sizes (the state itself is
 /// not decoded).
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::{Checkpoint, inspect};
+/// let mut run = Checkpoint::builder("info").dir(&dir).open()?;
+/// run.save(&vec![7_u32; 100])?;
+/// let file = run.flush()?.expect("saved");
+/// let info = inspect::read_header(&file)?;
+/// assert_eq!(info.header.save_count, 1);
+/// assert!(file.file_name().unwrap().to_string_lossy().starts_with(&info.run));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileInfo {
     /// The file.
@@ -71,6 +83,15 @@ pub struct FileInfo {
 /// Fails with [`Error::Io`] if the file cannot be read and with
 /// [`Error::Corrupt`], carrying the reason, if it is damaged or not a
 /// checkpoint. See the [module documentation](self) for an example.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::{Error, inspect};
+/// let file = dir.path().join("torn.g00000001.ckpt");
+/// std::fs::write(&file, b"\x89CKPT")?;
+/// assert!(matches!(inspect::read_header(&file), Err(Error::Corrupt { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_header(path: &Path) -> Result<FileInfo> {
     let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
     let (header, payload) =
@@ -88,6 +109,18 @@ pub fn read_header(path: &Path) -> Result<FileInfo> {
 }
 
 /// The files of one run in a checkpoint directory, found by their names.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::{Checkpoint, inspect};
+/// let mut run = Checkpoint::builder("files").dir(&dir).open()?;
+/// run.save(&1_u8)?;
+/// run.flush()?;
+/// let runs = inspect::scan_dir(dir.path())?;
+/// assert_eq!(runs[0].generations.len(), 1);
+/// assert!(runs[0].lock_file.is_some()); // the run is open
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunFiles {
     /// The run's file stem, `{name}-{hash}`: what names its files.
@@ -110,6 +143,13 @@ pub struct RunFiles {
 ///
 /// Fails with [`Error::Io`] if `dir` cannot be listed. See the
 /// [module documentation](self) for an example.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let runs = checkpoint_core::inspect::scan_dir(dir.path())?;
+/// assert!(runs.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn scan_dir(dir: &Path) -> Result<Vec<RunFiles>> {
     let mut runs = BTreeMap::<String, RunFiles>::new();
     let entries = fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))?;
@@ -190,6 +230,19 @@ pub fn remove_run(dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
 /// `None` when it says no. A cleanup that chose the run from an earlier
 /// look at the directory uses it to check that the run did not save again
 /// in between.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::{Checkpoint, inspect};
+/// let mut run = Checkpoint::builder("old").dir(&dir).open()?;
+/// run.save(&1_u8)?;
+/// drop(run);
+/// let stem = inspect::scan_dir(dir.path())?[0].stem.clone();
+/// // Keep it after all: the condition says no.
+/// assert_eq!(inspect::remove_run_if(dir.path(), &stem, |_| false)?, None);
+/// assert!(inspect::remove_run_if(dir.path(), &stem, |files| files.generations.len() == 1)?.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn remove_run_if(
     dir: &Path,
     stem: &str,

@@ -22,6 +22,8 @@
 //!
 //! The same runtime works without the macro: see [`Checkpoint`].
 
+#![deny(missing_docs)]
+
 mod checkpoint;
 mod clock;
 mod error;

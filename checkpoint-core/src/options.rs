@@ -10,22 +10,43 @@ use crate::signals::DEFAULT_SIGNALS;
 use crate::store::{FileSystem, StdFs};
 
 /// The directory used when neither the code nor `CHECKPOINT_DIR` names one.
+///
+/// ```
+/// assert_eq!(checkpoint_core::DEFAULT_DIR, ".checkpoints");
+/// ```
 pub const DEFAULT_DIR: &str = ".checkpoints";
 
 /// Generations kept on disk by default: the newest, and the one before it
 /// as a fallback in case the newest is damaged.
+///
+/// ```
+/// assert_eq!(checkpoint_core::DEFAULT_KEEP, 2);
+/// ```
 pub const DEFAULT_KEEP: usize = 2;
 
 /// The zstd level used by default: fast, and most of the gain on numeric state.
+///
+/// ```
+/// assert_eq!(checkpoint_core::DEFAULT_ZSTD_LEVEL, 3);
+/// ```
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
 
 /// Whether saves are written by a background thread unless told otherwise.
 /// Measured (see the README's "Performance"): the loop then pays only for
 /// serializing the state, not for compressing, writing and fsyncing it.
+///
+/// ```
+/// assert!(checkpoint_core::DEFAULT_BACKGROUND);
+/// ```
 pub const DEFAULT_BACKGROUND: bool = true;
 
 /// What to do when a checkpoint was written by different code (same state
 /// schema, changed function body).
+///
+/// ```
+/// use checkpoint_core::OnCodeChange;
+/// assert_eq!(OnCodeChange::default(), OnCodeChange::Resume);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnCodeChange {
     /// Resume, with a warning. The default: most edits (a log line, a

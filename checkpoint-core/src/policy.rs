@@ -10,18 +10,35 @@ use std::time::Duration;
 use crate::clock;
 
 /// The interval used when neither `every` nor `every_iters` is given.
+///
+/// ```
+/// assert_eq!(checkpoint_core::SavePolicy::default().interval(), Some(checkpoint_core::DEFAULT_EVERY));
+/// ```
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(30);
 
 /// The mean time between failures assumed by `every = "auto"` when no
 /// `mtbf` is given.
+///
+/// ```
+/// assert_eq!(checkpoint_core::DEFAULT_MTBF.as_secs(), 86_400);
+/// ```
 pub const DEFAULT_MTBF: Duration = Duration::from_secs(24 * 3600);
 
 /// The shortest interval `every = "auto"` chooses, however cheap saves are.
+///
+/// ```
+/// use checkpoint_core::{AUTO_MIN_INTERVAL, DEFAULT_MTBF, auto_interval};
+/// assert_eq!(auto_interval(std::time::Duration::ZERO, DEFAULT_MTBF), AUTO_MIN_INTERVAL);
+/// ```
 pub const AUTO_MIN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long schedulers wait between SIGTERM and SIGKILL by default
 /// (Kubernetes gives 30 s, SLURM's KillWait is 30 s), minus a margin: an
 /// iteration longer than this cannot be saved in time after a signal.
+///
+/// ```
+/// assert!(checkpoint_core::DEFAULT_GRACE < std::time::Duration::from_secs(30));
+/// ```
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(25);
 
 /// The optimal interval between checkpoints by Daly's higher-order formula
@@ -94,6 +111,12 @@ impl Default for SavePolicy {
 
 impl SavePolicy {
     /// Save when this much time has passed since the last save.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = checkpoint_core::SavePolicy::every(Duration::from_secs(90));
+    /// assert_eq!((policy.interval(), policy.iterations()), (Some(Duration::from_secs(90)), None));
+    /// ```
     pub fn every(interval: Duration) -> SavePolicy {
         SavePolicy {
             every: Some(interval),
@@ -123,6 +146,11 @@ impl SavePolicy {
     }
 
     /// Save after this many loop iterations (at least 1).
+    ///
+    /// ```
+    /// let policy = checkpoint_core::SavePolicy::every_iters(500);
+    /// assert_eq!((policy.interval(), policy.iterations()), (None, Some(500)));
+    /// ```
     pub fn every_iters(iterations: u64) -> SavePolicy {
         SavePolicy {
             every: None,
@@ -132,6 +160,12 @@ impl SavePolicy {
     }
 
     /// Also save after this many iterations, whichever comes first.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = checkpoint_core::SavePolicy::every(Duration::from_secs(60)).and_every_iters(1000);
+    /// assert_eq!(policy.iterations(), Some(1000));
+    /// ```
     pub fn and_every_iters(self, iterations: u64) -> SavePolicy {
         SavePolicy {
             every_iters: Some(iterations.max(1)),
@@ -140,6 +174,12 @@ impl SavePolicy {
     }
 
     /// Also save when this much time has passed, whichever comes first.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = checkpoint_core::SavePolicy::every_iters(1000).and_every(Duration::from_secs(60));
+    /// assert_eq!(policy.interval(), Some(Duration::from_secs(60)));
+    /// ```
     pub fn and_every(self, interval: Duration) -> SavePolicy {
         SavePolicy {
             every: Some(interval),
@@ -149,16 +189,32 @@ impl SavePolicy {
     }
 
     /// The fixed time interval, if saving by time (not `auto`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert_eq!(checkpoint_core::SavePolicy::every_iters(5).interval(), None);
+    /// assert_eq!(checkpoint_core::SavePolicy::auto(Duration::from_secs(3600)).interval(), None);
+    /// ```
     pub fn interval(&self) -> Option<Duration> {
         self.every
     }
 
     /// The mean time between failures, if the interval is `auto`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = checkpoint_core::SavePolicy::auto(Duration::from_secs(12 * 3600));
+    /// assert_eq!(policy.mtbf(), Some(Duration::from_secs(12 * 3600)));
+    /// ```
     pub fn mtbf(&self) -> Option<Duration> {
         self.mtbf
     }
 
     /// The iteration interval, if saving by iterations.
+    ///
+    /// ```
+    /// assert_eq!(checkpoint_core::SavePolicy::every_iters(0).iterations(), Some(1)); // at least 1
+    /// ```
     pub fn iterations(&self) -> Option<u64> {
         self.every_iters
     }
