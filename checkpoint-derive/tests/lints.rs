@@ -282,6 +282,64 @@ impl Polynomial {
     }
 }
 
+/// Borrowed words: a type with a lifetime, a method that consumes `self`,
+/// a method returning a borrow, an associated function, `#[inline]`.
+struct Words<'a> {
+    words: Vec<&'a str>,
+}
+
+impl<'a> Words<'a> {
+    /// An associated function (no receiver).
+    #[checkpointed(every_iters = 2)]
+    fn count_long(words: &[&str], min: usize) -> usize {
+        #[state]
+        let mut count = 0;
+        for word in words {
+            count += usize::from(word.len() >= min);
+        }
+        count
+    }
+
+    /// Consumes the words.
+    #[inline]
+    #[must_use]
+    #[checkpointed(every_iters = 2)]
+    fn total_len(self) -> usize {
+        #[state]
+        let mut total = 0;
+        for word in &self.words {
+            total += word.len();
+        }
+        total
+    }
+
+    /// The longest word starting with `prefix`: a borrow of `self`'s words.
+    #[checkpointed(every_iters = 2, key = (prefix))]
+    fn longest<'p>(&self, prefix: &'p str) -> Option<&'a str> {
+        #[state]
+        let mut best: Option<usize> = None;
+        for (i, word) in self.words.iter().enumerate() {
+            if word.starts_with(prefix) && best.is_none_or(|b| self.words[b].len() < word.len()) {
+                best = Some(i);
+            }
+        }
+        best.map(|i| self.words[i])
+    }
+}
+
+#[test]
+fn receivers_lifetimes_and_associated_functions() {
+    checkpoint_dir();
+    let text = String::from("a checkpoint keeps progress past crashes");
+    let words = Words {
+        words: text.split(' ').collect(),
+    };
+    assert_eq!(Words::count_long(&words.words, 6), 3);
+    assert_eq!(words.longest("p"), Some("progress"));
+    assert_eq!(words.longest("z"), None);
+    assert_eq!(words.total_len(), 35);
+}
+
 #[test]
 fn methods() {
     checkpoint_dir();
