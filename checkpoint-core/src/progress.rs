@@ -31,6 +31,7 @@ impl Progress {
             return None;
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(5));
+        bar.set_style(style("{prefix} {spinner} {msg}"));
         bar.set_prefix(label.to_owned());
         let resumed = resumed_at
             .and_then(<[LoopPosition]>::first)
@@ -59,12 +60,10 @@ impl Progress {
             // A new loop (a new phase): a new bar.
             self.loop_id = Some(outer.loop_id);
             let template = match outer.len {
-                Some(_) => "{prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
-                None => "{prefix} {spinner} {pos} iterations {per_sec} {msg}",
+                Some(_) => "{prefix} [{bar:30}] {pos}/{len} {rate} ETA {eta} {msg}",
+                None => "{prefix} {spinner} {pos} iterations {rate} {msg}",
             };
-            if let Ok(style) = ProgressStyle::with_template(template) {
-                self.bar.set_style(style.progress_chars("=> "));
-            }
+            self.bar.set_style(style(template));
             self.bar.set_length(outer.len.unwrap_or(0));
             if outer.len.is_none() {
                 self.bar.unset_length();
@@ -101,4 +100,18 @@ impl Progress {
     pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// A bar style from `template`, with `{rate}` as iterations per second to
+/// one decimal. The templates are constants, so they always parse.
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.1}/s", state.per_sec());
+            },
+        )
+        .progress_chars("=> ")
 }
