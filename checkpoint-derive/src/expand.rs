@@ -331,6 +331,9 @@ fn function_static(
 }
 
 /// `&(key(&a), key(&b))`: the arguments that identify the run, by reference.
+///
+/// A generic function's type and const parameters are part of the key too:
+/// each instantiation (`mean::<f32>`, `mean::<f64>`) is a run of its own.
 fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
     let names = match &args.key {
         Some(key) => key.clone(),
@@ -340,7 +343,23 @@ fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
     let refs = names
         .iter()
         .map(|name| quote_spanned!(name.span()=> #private::key(&#name)));
-    quote!(&(#(#refs,)*))
+    let generics = item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            syn::GenericParam::Type(ty) => {
+                let ident = &ty.ident;
+                Some(quote!(#private::key(::core::any::type_name::<#ident>())))
+            }
+            syn::GenericParam::Const(constant) => {
+                let ident = &constant.ident;
+                Some(quote!(#private::key(&#ident)))
+            }
+            syn::GenericParam::Lifetime(_) => None,
+        });
+    quote!(&(#(#refs,)* #(#generics,)*))
 }
 
 /// Rewrites `#[state]` locals and save-point loops, numbering them in the

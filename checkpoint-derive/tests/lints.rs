@@ -594,3 +594,29 @@ fn associated_function_returning_self() {
     checkpoint_dir();
     assert_eq!(Series::squares(4).terms, [0, 1, 4, 9]);
 }
+
+/// Sums `values` up to `stop`, keeping its checkpoint (`None`) when it
+/// stops early. `key = ()`: only the type parameter tells the runs apart.
+#[checkpointed(every_iters = 1, key = ())]
+fn sum_until<T: Copy + Into<f64>>(values: &[T], stop: usize) -> Option<f64> {
+    #[state]
+    let mut sum = 0.0;
+    for (i, value) in values.iter().enumerate() {
+        if i == stop {
+            return None;
+        }
+        sum += (*value).into();
+    }
+    Some(sum)
+}
+
+#[test]
+fn each_instantiation_of_a_generic_function_is_its_own_run() {
+    checkpoint_dir();
+    // The f32 run stops after two items and keeps its checkpoint...
+    assert_eq!(sum_until(&[1.0_f32, 2.0, 4.0], 2), None);
+    // ...which the f64 run must not resume: it sums its own items.
+    assert_eq!(sum_until(&[10.0_f64, 20.0, 40.0], usize::MAX), Some(70.0));
+    // The f32 run resumes its own checkpoint (1 + 2 saved) and finishes.
+    assert_eq!(sum_until(&[1.0_f32, 2.0, 4.0], usize::MAX), Some(7.0));
+}

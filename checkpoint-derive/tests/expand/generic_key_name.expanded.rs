@@ -37,7 +37,13 @@ where
     };
     let __checkpoint_run = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::WeightedSumState<_>,
-    >::start(&__CHECKPOINT_FUNCTION, &());
+    >::start(
+        &__CHECKPOINT_FUNCTION,
+        &(
+            ::checkpoint_core::__private::key(::core::any::type_name::<T>()),
+            ::checkpoint_core::__private::key(::core::any::type_name::<W>()),
+        ),
+    );
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {
