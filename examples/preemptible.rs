@@ -14,6 +14,9 @@
 //!
 //! With `--delay-ms 1500` each iteration outlasts the 1 s grace period, and
 //! the run warns that a signal might not be honoured in time.
+//! `PREEMPTIBLE_TAIL_MS=N` adds N ms of work after the loop (say, writing
+//! results), announced on stderr: a signal there arrives after the last
+//! save point.
 
 use checkpoint_core::checkpointed;
 use checkpoint_examples::{Cli, pause};
@@ -36,6 +39,13 @@ fn simulate(steps: u64, delay_ms: u64) -> f64 {
         x += v * dt;
         energy += 0.5 * (v * v + x * x);
         pause(delay_ms);
+    }
+    if let Some(tail) = std::env::var("PREEMPTIBLE_TAIL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+    {
+        eprintln!("preemptible: writing results");
+        pause(tail);
     }
     energy
 }

@@ -228,3 +228,46 @@ fn the_slurm_script_forwards_the_signal_and_the_requeued_job_resumes() {
         .unwrap_or_else(|| panic!("no result line\n{}", requeued.describe()));
     assert_eq!(result, reference.result());
 }
+
+/// A signal after the last save point, while the function finishes its
+/// work: nothing new to save, so the checkpoint is kept as it is, the
+/// process exits with 128 + signal, and the rerun resumes from it.
+#[test]
+fn a_signal_after_the_last_save_point_keeps_the_checkpoint() {
+    let dir = temp_dir();
+    let args = ["400", "--delay-ms", "3"];
+    // A first run stopped mid-loop leaves a checkpoint.
+    let mut first = Running::spawn(&mut command("preemptible", dir.path(), &args));
+    first.wait_until("the run to open", Duration::from_secs(30), || {
+        lock_files(dir.path()) > 0
+    });
+    thread::sleep(Duration::from_millis(100));
+    send(&first, libc::SIGTERM, "SIGTERM");
+    let stopped = first.wait(Duration::from_secs(30));
+    assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
+
+    // The second run finishes the loop, then gets SIGTERM in its 1.5 s
+    // tail; the signal is honoured when the function returns.
+    let mut second = Running::spawn(
+        command("preemptible", dir.path(), &args).env("PREEMPTIBLE_TAIL_MS", "1500"),
+    );
+    second.wait_for_stderr("preemptible: writing results", Duration::from_secs(60));
+    send(&second, libc::SIGTERM, "SIGTERM");
+    let stopped = second.wait(Duration::from_secs(30));
+    assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
+    let line = stopped
+        .stderr
+        .lines()
+        .find(|line| line.contains("as it returned"))
+        .unwrap_or_else(|| panic!("no line for the stop\n{}", stopped.describe()));
+    assert!(line.contains("is kept") && line.contains(".ckpt"), "{line}");
+
+    let last = run_ok(&mut command("preemptible", dir.path(), &args));
+    assert!(
+        last.resumed_at().is_some_and(|at| at > 0),
+        "{}",
+        last.describe()
+    );
+    let reference = run_ok(&mut command("preemptible", temp_dir().path(), &["400"]));
+    assert_eq!(last.result(), reference.result());
+}

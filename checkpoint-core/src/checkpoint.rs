@@ -859,6 +859,38 @@ impl Checkpoint {
         signals::stop(signal)
     }
 
+    /// Honours a signal that came after the run's last save point, as its
+    /// function returns: nothing new to save, so the checkpoint is kept as
+    /// it is (a rerun resumes from it and redoes only the tail) and the
+    /// process exits once every active run has saved.
+    pub(crate) fn stop_after_return(&mut self, signal: i32) -> ! {
+        if let Err(err) = self.flush() {
+            report::warn(format_args!("{err}"));
+        }
+        let kept = match self
+            .storage
+            .as_ref()
+            .map(|storage| storage.store.list_generations())
+        {
+            Some(Ok(generations)) => generations.into_iter().next().map(|newest| newest.path),
+            _ => None,
+        };
+        let name = signals::name(signal);
+        match kept {
+            Some(path) => report::info(format_args!(
+                "stopped {} on {name} as it returned; its checkpoint {} is kept; run the same command again to finish",
+                self.label,
+                path.display()
+            )),
+            None => report::info(format_args!(
+                "stopped {} on {name} as it returned, before any save; a rerun starts it over",
+                self.label
+            )),
+        }
+        self.summarize("stopped");
+        signals::stop(signal)
+    }
+
     /// The end-of-run summary: saves, bytes written, and the share of the
     /// run the computation spent on checkpoints. `how` says how it ended:
     /// `finished`, `stopped`, `kept its checkpoint`.

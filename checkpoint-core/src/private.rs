@@ -360,7 +360,7 @@ impl<S> Run<S> {
             return;
         }
         if let Some(signal) = checkpoint.pending_signal() {
-            checkpoint.stop_on_signal(signal, "its end (it completed, but its checkpoint is kept so the rerun does not start over)");
+            checkpoint.stop_after_return(signal);
         }
         if completed {
             if let Err(err) = checkpoint.complete() {
