@@ -162,17 +162,22 @@ impl DirStore {
         self.sync_dir()
     }
 
-    /// Deletes all but the newest `keep` generations, then fsyncs the
-    /// directory. Call it only after the newest generation is durable
-    /// ([`DirStore::write_generation`] returned), so a crash never leaves
-    /// fewer good generations than intended.
+    /// Deletes all but the newest `keep` generations. Call it only after
+    /// the newest generation is durable ([`DirStore::write_generation`]
+    /// returned), so a crash never leaves fewer good generations than
+    /// intended.
+    ///
+    /// The directory is not fsynced here: a deletion lost in a crash only
+    /// brings back an older generation, which the next prune deletes, and
+    /// the next save's directory fsync makes it durable anyway. That saves
+    /// a journal commit per save (measured by `cargo bench -p
+    /// checkpoint-bench`: small durable saves went from 0.71 to 0.92-1.0
+    /// times the rate of a bare write + fsync + rename + fsync(dir)).
     ///
     /// Tries every deletion and returns the first error.
     pub fn prune(&self, keep: usize) -> Result<()> {
         let old = self.list_generations()?.into_iter().skip(keep);
-        let deleted = self.remove_files(old.map(|g| g.path));
-        let synced = self.sync_dir();
-        deleted.and(synced)
+        self.remove_files(old.map(|g| g.path))
     }
 
     /// Renames a bad or stale file to `{file}.stale` (or `{file}.stale.1`,
@@ -219,7 +224,8 @@ impl DirStore {
     /// completed), then fsyncs the directory. Tries every deletion and
     /// returns the first error.
     pub fn remove_all(&self) -> Result<()> {
-        self.prune(0)
+        let deleted = self.prune(0);
+        deleted.and(self.sync_dir())
     }
 
     /// Reads a whole file; errors name the path.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock;
 use crate::error::Result;
-use crate::format::{self, Header};
+use crate::format::{self, Codec, Header};
 use crate::report;
 use crate::store::DirStore;
 
@@ -23,8 +23,10 @@ pub(crate) struct Job {
     pub number: u64,
     /// The header, whose `codec` and `state_len` are filled in here.
     pub header: Header,
-    /// The state's postcard bytes.
-    pub raw: Vec<u8>,
+    /// The state's postcard bytes, after `room` bytes left for the file's
+    /// fixed fields and header (see [`format::room_for`]).
+    pub buffer: Vec<u8>,
+    pub room: usize,
     pub zstd_level: Option<i32>,
     /// Generations to keep after this one is durable.
     pub keep: usize,
@@ -39,25 +41,36 @@ pub(crate) struct Written {
     pub bytes: u64,
     /// Compressing, writing, fsyncing and pruning.
     pub took: Duration,
+    /// The job's buffer, for the next save to serialize into.
+    pub buffer: Vec<u8>,
 }
 
 /// Writes one generation; see the module documentation.
 pub(crate) fn write(store: &DirStore, job: Job) -> Result<Written> {
     let began = Instant::now();
     let mut header = job.header;
-    let (codec, state_len, payload) = format::compress_state(job.raw, job.zstd_level)?;
-    header.codec = codec;
-    header.state_len = state_len;
-    let bytes = format::encode_file(&header, &payload)?;
-    drop(payload);
-    let path = store.write_generation(job.number, &bytes)?;
+    header.state_len = job.buffer.len().saturating_sub(job.room) as u64;
+    // The file is assembled around the payload where it lies: no copy.
+    let (mut file, spare) = match format::compress_state(&job.buffer, job.room, job.zstd_level)? {
+        Some((codec, compressed)) => {
+            header.codec = codec;
+            (compressed, Some(job.buffer))
+        }
+        None => {
+            header.codec = Codec::Raw;
+            (job.buffer, None)
+        }
+    };
+    let start = format::finish_file(&header, &mut file, job.room)?;
+    let path = store.write_generation(job.number, &file[start..])?;
     if let Err(err) = store.prune(job.keep) {
         report::warn(format_args!("{err}"));
     }
     let written = Written {
         path,
-        bytes: bytes.len() as u64,
+        bytes: (file.len() - start) as u64,
         took: began.elapsed(),
+        buffer: spare.unwrap_or(file),
     };
     tracing::info!(
         target: "checkpoint",
