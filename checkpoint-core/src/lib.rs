@@ -22,6 +22,9 @@
 //!
 //! The same runtime works without the macro: see [`Checkpoint`].
 
+mod backend;
+#[cfg(feature = "object-store")]
+mod bucket;
 mod checkpoint;
 mod clock;
 mod error;

@@ -11,11 +11,11 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::backend::Store;
 use crate::clock;
 use crate::error::Result;
 use crate::format::{self, Header};
 use crate::report;
-use crate::store::DirStore;
 
 /// A serialized state on its way to disk.
 pub(crate) struct Job {
@@ -42,7 +42,7 @@ pub(crate) struct Written {
 }
 
 /// Writes one generation; see the module documentation.
-pub(crate) fn write(store: &DirStore, job: Job) -> Result<Written> {
+pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
     let began = Instant::now();
     let mut header = job.header;
     let (codec, state_len, payload) = format::compress_state(job.raw, job.zstd_level)?;
@@ -100,7 +100,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn spawn(store: Arc<DirStore>) -> std::io::Result<Writer> {
+    pub(crate) fn spawn(store: Arc<Store>) -> std::io::Result<Writer> {
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (outbox, results) = mpsc::channel();
         let thread = std::thread::Builder::new()
