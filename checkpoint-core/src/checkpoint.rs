@@ -8,15 +8,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::backend::{self, Lock, Opened, Store};
 use crate::error::{Error, Result};
 use crate::format::{self, Codec, Header, Identity, Limits, LoopPosition};
 use crate::identity;
-use crate::lock::RunLock;
 use crate::options::{OnCodeChange, Options, env_flag};
 use crate::policy::{Due, SavePolicy};
 use crate::report;
 use crate::signals;
-use crate::store::DirStore;
 use crate::writer::{self, Job, Writer, Written};
 
 /// A checkpointed run, for code that prefers explicit calls to the
@@ -74,9 +73,9 @@ pub struct Checkpoint {
 }
 
 struct Storage {
-    store: Arc<DirStore>,
+    store: Arc<Store>,
     // Held for the life of the run; released when dropped.
-    lock: RunLock,
+    lock: Lock,
     /// The writer thread, with `background = true` (started on first save).
     writer: Option<Writer>,
 }
@@ -514,22 +513,13 @@ impl CheckpointBuilder {
         if disabled {
             return Ok(checkpoint);
         }
-        let dir = checkpoint.options.resolved_dir();
         let stem = identity::file_stem(&checkpoint.identity);
-        let wait = checkpoint.options.resolved_wait_for_lock();
-        let opened =
-            DirStore::open_on(checkpoint.options.file_system(), &dir, &stem).and_then(|store| {
-                let lock = if wait {
-                    RunLock::wait_for(&dir, &stem)?
-                } else {
-                    RunLock::acquire(&dir, &stem)?
-                };
-                store.clean_temp_files();
-                let newest = store.list_generations()?.first().map_or(0, |g| g.number);
-                Ok((store, lock, newest))
-            });
-        match opened {
-            Ok((store, lock, newest)) => {
+        match backend::open(&checkpoint.options, &stem) {
+            Ok(Opened {
+                store,
+                lock,
+                newest,
+            }) => {
                 checkpoint.next_generation = newest + 1;
                 checkpoint.storage = Some(Storage {
                     store: Arc::new(store),
@@ -541,7 +531,7 @@ impl CheckpointBuilder {
             }
             // Another process of this run is alive: going on would compute
             // the same thing twice, and one of them unsaved.
-            Err(err @ Error::Locked { .. }) => Err(err),
+            Err(err @ (Error::Locked { .. } | Error::BucketLocked { .. })) => Err(err),
             // A directory that cannot be created, written or read.
             Err(err) if !checkpoint.options.strict => {
                 report::warn(format_args!(
@@ -861,6 +851,9 @@ impl Checkpoint {
             )),
         }
         self.summarize("stopped");
+        // The process exits without running destructors: release the lock
+        // now, or a lock object in a bucket would stay until its TTL.
+        drop(self.storage.take());
         signals::stop(signal)
     }
 

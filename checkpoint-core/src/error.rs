@@ -73,6 +73,40 @@ pub enum Error {
         holder: Option<String>,
     },
 
+    /// A request to an object store failed (feature `object-store`).
+    /// `action` names the step ("write", "list", "create the lock", ...).
+    #[error(
+        "could not {action} {url}: {} (check the URL, the credentials in the environment (AWS_*, GOOGLE_*, AZURE_*), the network, and that the bucket exists)",
+        OneLine(source.as_ref())
+    )]
+    Bucket {
+        /// The object, or the bucket and prefix.
+        url: String,
+        /// What was being done, as a verb phrase.
+        action: &'static str,
+        /// The object store's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// Another process of the same run holds the run's lock in an object
+    /// store, and has refreshed it within the TTL.
+    #[error(
+        "another process of the same run is already running: the lock {lock_url} is held by {}, refreshed {} ago; a lock not refreshed for {} s is taken over (CHECKPOINT_LOCK_TTL), so wait or set CHECKPOINT_WAIT=1 to wait for that; if that process is surely gone, CHECKPOINT_BREAK_LOCK=1 takes the lock over at once",
+        Holder(holder.as_deref()),
+        crate::report::duration(*age),
+        ttl.as_secs()
+    )]
+    BucketLocked {
+        /// The lock object.
+        lock_url: String,
+        /// What the holder wrote into the lock (`pid=... host=...`).
+        holder: Option<String>,
+        /// How long ago the holder last refreshed the lock.
+        age: std::time::Duration,
+        /// How long a lock may go without a refresh before it is taken over.
+        ttl: std::time::Duration,
+    },
+
     /// The newest checkpoint was written by a different version of the
     /// function's code (same state schema), and the run is configured to
     /// refuse rather than resume or restart.
@@ -122,6 +156,23 @@ impl Error {
             source,
         }
     }
+
+    /// Builds an [`Error::Bucket`].
+    #[cfg_attr(
+        not(feature = "object-store"),
+        allow(dead_code, reason = "only object stores make requests")
+    )]
+    pub(crate) fn bucket(
+        action: &'static str,
+        url: &str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Bucket {
+            url: url.to_owned(),
+            action,
+            source: source.into(),
+        }
+    }
 }
 
 /// What the user can try after a failed file-system step.
@@ -136,6 +187,16 @@ impl fmt::Display for IoHint<'_> {
                 "check that the checkpoint directory is writable and has free space, or set CHECKPOINT_DIR to another directory",
             )
         }
+    }
+}
+
+/// Displays an error on one line: servers put XML documents in theirs.
+struct OneLine<'a>(&'a (dyn std::error::Error + Send + Sync));
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.to_string();
+        f.write_str(&text.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 }
 

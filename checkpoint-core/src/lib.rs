@@ -24,6 +24,9 @@
 
 #![deny(missing_docs)]
 
+mod backend;
+#[cfg(feature = "object-store")]
+mod bucket;
 mod checkpoint;
 mod clock;
 mod error;

@@ -19,7 +19,7 @@ const ATTEMPTS: u32 = 5;
 
 /// The most bytes of a holder's description shown in an error; the file is
 /// ours, but a damaged one should not flood the terminal.
-const MAX_HOLDER_LEN: u64 = 512;
+pub(crate) const MAX_HOLDER_LEN: u64 = 512;
 
 /// Exclusive ownership of one run's checkpoints, held until dropped.
 ///
@@ -163,7 +163,7 @@ fn read_holder(file: &mut File) -> Option<String> {
 
 /// This machine's name, or "" if unknown. Read from files rather than
 /// gethostname(2) to avoid a libc dependency for one informational field.
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
         .find_map(|p| fs::read_to_string(p).ok())

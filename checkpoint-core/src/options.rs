@@ -124,6 +124,17 @@ impl Options {
         }
     }
 
+    /// Where the checkpoints go: the directory in force
+    /// ([`Options::resolved_dir`]), or the object store it names
+    /// (`s3://bucket/prefix`, `gs://...`, `az://...`).
+    pub fn resolved_location(&self) -> Location {
+        let dir = self.resolved_dir();
+        match dir.to_str() {
+            Some(url) if is_object_store_url(url) => Location::Url(url.to_owned()),
+            _ => Location::Dir(dir),
+        }
+    }
+
     /// Whether to wait for the run's lock: asked for in the code, or by
     /// `CHECKPOINT_WAIT`.
     pub fn resolved_wait_for_lock(&self) -> bool {
@@ -138,6 +149,26 @@ impl Options {
         }
         Arc::new(StdFs)
     }
+}
+
+/// Where a run's checkpoints go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Location {
+    /// A directory on a local or shared disk.
+    Dir(PathBuf),
+    /// An object store bucket and prefix, as a URL.
+    Url(String),
+}
+
+/// Whether `dir` names an object store rather than a directory: it starts
+/// with a scheme `object_store` reads (`s3://`, `gs://`, `az://`, ...).
+/// Never a real directory name: such a path would be relative, under a
+/// directory called `s3:`.
+pub(crate) fn is_object_store_url(dir: &str) -> bool {
+    const SCHEMES: [&str; 8] = [
+        "s3://", "s3a://", "gs://", "az://", "adl://", "azure://", "abfs://", "abfss://",
+    ];
+    SCHEMES.iter().any(|scheme| dir.starts_with(scheme))
 }
 
 /// Whether an environment flag is set to a true value (`1`, `true`, `yes`, `on`).

@@ -21,7 +21,7 @@ pub(crate) use fs::{FileSystem, StdFs};
 const EXTENSION: &str = ".ckpt";
 
 /// Suffix given to files moved aside by [`DirStore::move_aside`].
-const STALE_SUFFIX: &str = ".stale";
+pub(crate) const STALE_SUFFIX: &str = ".stale";
 
 /// Makes temp-file names unique within the process, across stores and
 /// threads (the pid makes them unique across processes).
@@ -76,8 +76,7 @@ impl DirStore {
     /// The path generation `number` has (or would have):
     /// `{dir}/{stem}.g{number:08}.ckpt`.
     pub fn generation_path(&self, number: u64) -> PathBuf {
-        self.dir
-            .join(format!("{}.g{number:08}{EXTENSION}", self.stem))
+        self.dir.join(generation_name(&self.stem, number))
     }
 
     /// Every generation file of this run, newest first. Files of other
@@ -321,6 +320,12 @@ impl DirStore {
         }
         first_error.map_or(Ok(()), Err)
     }
+}
+
+/// The file (or object) name of generation `number` of run `stem`:
+/// `{stem}.g{number:08}.ckpt`.
+pub(crate) fn generation_name(stem: &str, number: u64) -> String {
+    format!("{stem}.g{number:08}{EXTENSION}")
 }
 
 /// The run stem and generation number of a file named exactly

@@ -11,11 +11,11 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::backend::Store;
 use crate::clock;
 use crate::error::Result;
 use crate::format::{self, Codec, Header};
 use crate::report;
-use crate::store::DirStore;
 
 /// A serialized state on its way to disk.
 pub(crate) struct Job {
@@ -46,7 +46,7 @@ pub(crate) struct Written {
 }
 
 /// Writes one generation; see the module documentation.
-pub(crate) fn write(store: &DirStore, job: Job) -> Result<Written> {
+pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
     let began = Instant::now();
     let mut header = job.header;
     header.state_len = job.buffer.len().saturating_sub(job.room) as u64;
@@ -113,7 +113,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn spawn(store: Arc<DirStore>) -> std::io::Result<Writer> {
+    pub(crate) fn spawn(store: Arc<Store>) -> std::io::Result<Writer> {
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (outbox, results) = mpsc::channel();
         let thread = std::thread::Builder::new()

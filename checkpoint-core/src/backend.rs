@@ -1,0 +1,145 @@
+//! Where a run's checkpoints live, behind one interface: a directory
+//! ([`DirStore`] and its flock [`RunLock`]), or, with the `object-store`
+//! feature, a bucket of S3, GCS or Azure ([`crate::bucket`]).
+
+use std::path::{Path, PathBuf};
+#[cfg(feature = "object-store")]
+use std::sync::Arc;
+
+#[cfg(feature = "object-store")]
+use crate::bucket::{Bucket, BucketLock, BucketStore, LockRules};
+use crate::error::Result;
+use crate::lock::RunLock;
+use crate::options::{Location, Options};
+use crate::store::{DirStore, Generation};
+
+/// The generations of one run, wherever they are kept.
+#[derive(Debug)]
+pub(crate) enum Store {
+    Dir(DirStore),
+    #[cfg(feature = "object-store")]
+    Bucket(BucketStore),
+}
+
+/// The run's lock, held until dropped or removed.
+#[derive(Debug)]
+pub(crate) enum Lock {
+    Dir(RunLock),
+    #[cfg(feature = "object-store")]
+    Bucket(BucketLock),
+}
+
+/// An opened store, its lock, and its newest generation number (0: none).
+pub(crate) struct Opened {
+    pub store: Store,
+    pub lock: Lock,
+    pub newest: u64,
+}
+
+/// Opens the store of run `stem` where `options` say, takes the run's lock
+/// and cleans leftovers of interrupted saves.
+pub(crate) fn open(options: &Options, stem: &str) -> Result<Opened> {
+    let wait = options.resolved_wait_for_lock();
+    let (store, lock) = match options.resolved_location() {
+        Location::Dir(dir) => {
+            let store = DirStore::open_on(options.file_system(), &dir, stem)?;
+            let lock = if wait {
+                RunLock::wait_for(&dir, stem)?
+            } else {
+                RunLock::acquire(&dir, stem)?
+            };
+            store.clean_temp_files();
+            (Store::Dir(store), Lock::Dir(lock))
+        }
+        #[cfg(feature = "object-store")]
+        Location::Url(url) => {
+            let bucket = Arc::new(Bucket::connect(&url)?);
+            let store = BucketStore::new(Arc::clone(&bucket), stem)?;
+            let lock = BucketLock::acquire(bucket, stem, LockRules::from_env(wait))?;
+            (Store::Bucket(store), Lock::Bucket(lock))
+        }
+        #[cfg(not(feature = "object-store"))]
+        Location::Url(url) => {
+            return Err(crate::error::Error::InvalidOption {
+                option: "dir",
+                reason: format!(
+                    "{url} is an object store URL, but this program was built without checkpoint-core's `object-store` feature"
+                ),
+            });
+        }
+    };
+    let newest = store.list_generations()?.first().map_or(0, |g| g.number);
+    Ok(Opened {
+        store,
+        lock,
+        newest,
+    })
+}
+
+impl Store {
+    /// Every generation of the run, newest first.
+    pub(crate) fn list_generations(&self) -> Result<Vec<Generation>> {
+        match self {
+            Store::Dir(store) => store.list_generations(),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(store) => store.list_generations(),
+        }
+    }
+
+    /// Writes generation `number` atomically and durably; returns where.
+    pub(crate) fn write_generation(&self, number: u64, bytes: &[u8]) -> Result<PathBuf> {
+        match self {
+            Store::Dir(store) => store.write_generation(number, bytes),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(store) => store.write_generation(number, bytes),
+        }
+    }
+
+    /// Reads a whole generation.
+    pub(crate) fn read(&self, path: &Path) -> Result<Vec<u8>> {
+        match self {
+            Store::Dir(store) => store.read(path),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(store) => store.read(path),
+        }
+    }
+
+    /// Deletes all but the newest `keep` generations.
+    pub(crate) fn prune(&self, keep: usize) -> Result<()> {
+        match self {
+            Store::Dir(store) => store.prune(keep),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(store) => store.prune(keep),
+        }
+    }
+
+    /// Moves a bad or stale generation out of the way; returns where to.
+    pub(crate) fn move_aside(&self, path: &Path, why: &str) -> Result<PathBuf> {
+        match self {
+            Store::Dir(store) => store.move_aside(path, why),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(store) => store.move_aside(path, why),
+        }
+    }
+
+    /// Deletes every generation of the run.
+    pub(crate) fn remove_all(&self) -> Result<()> {
+        match self {
+            Store::Dir(store) => store.remove_all(),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(store) => store.remove_all(),
+        }
+    }
+}
+
+impl Lock {
+    /// The run is complete: removes the lock (its file or object) and
+    /// releases it.
+    pub(crate) fn remove(self) {
+        match self {
+            Lock::Dir(lock) => lock.remove(),
+            #[cfg(feature = "object-store")]
+            Lock::Bucket(lock) => lock.remove(),
+        }
+    }
+}
