@@ -850,11 +850,7 @@ impl Checkpoint {
                 self.label
             )),
         }
-        self.summarize("stopped");
-        // The process exits without running destructors: release the lock
-        // now, or a lock object in a bucket would stay until its TTL.
-        drop(self.storage.take());
-        signals::stop(signal)
+        self.exit_on(signal)
     }
 
     /// Honours a signal that came after the run's last save point, as its
@@ -885,7 +881,16 @@ impl Checkpoint {
                 self.label
             )),
         }
+        self.exit_on(signal)
+    }
+
+    /// Prints the summary, releases the run's lock and ends the process
+    /// with 128 + `signal` once every active run has saved.
+    fn exit_on(&mut self, signal: i32) -> ! {
         self.summarize("stopped");
+        // The process exits without running destructors: release the lock
+        // now, or a lock object in a bucket would stay until its TTL.
+        drop(self.storage.take());
         signals::stop(signal)
     }
 
