@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the checkpoint decoder for a while (default 30 s) when a nightly
 # toolchain and cargo-fuzz are installed; otherwise says why it did not.
-# CI on stable never needs it: tests/fuzz.rs calls it only when both exist.
+# CI on stable never needs it: .ci/run calls it where nightly is installed.
 #   fuzz/run.sh [SECONDS]
 set -euo pipefail
 seconds="${1:-30}"
