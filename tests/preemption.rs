@@ -271,3 +271,97 @@ fn a_signal_after_the_last_save_point_keeps_the_checkpoint() {
     let reference = run_ok(&mut command("preemptible", temp_dir().path(), &["400"]));
     assert_eq!(last.result(), reference.result());
 }
+
+/// The macro-free API honours a signal at its next `save`: that save is
+/// written, the process exits with 128 + signal, and the rerun restores it.
+#[test]
+fn the_explicit_api_honours_a_signal_at_its_next_save() {
+    let reference = run_ok(&mut command("explicit", temp_dir().path(), &["40"]))
+        .result()
+        .to_owned();
+    let dir = temp_dir();
+    let args = ["40", "--delay-ms", "40"];
+    let mut running = Running::spawn(&mut command("explicit", dir.path(), &args));
+    running.wait_until("a first save", Duration::from_secs(30), || {
+        !common::generations(dir.path()).is_empty()
+    });
+    send(&running, libc::SIGTERM, "SIGTERM");
+    let stopped = running.wait(Duration::from_secs(30));
+    assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
+    assert_eq!(
+        stop_lines(&stopped, "SIGTERM").len(),
+        1,
+        "{}",
+        stopped.describe()
+    );
+    let last = run_ok(&mut command("explicit", dir.path(), &args));
+    assert_eq!(last.resumed_lines().len(), 1, "{}", last.describe());
+    assert_eq!(last.result(), reference, "{}", last.describe());
+}
+
+/// Workers on threads inside a checkpointed loop save on SIGTERM; the
+/// outer run, blocked joining them, cannot: the process waits for it at
+/// most its grace period (1 s here), exits with 143, and the rerun returns
+/// the uninterrupted result.
+#[test]
+fn runs_that_cannot_reach_a_save_point_are_waited_for_at_most_the_grace_period() {
+    let reference = run_ok(&mut command("nested_threads", temp_dir().path(), &["6"]))
+        .result()
+        .to_owned();
+    let dir = temp_dir();
+    let args = ["6", "--delay-ms", "5"];
+    let mut running = Running::spawn(&mut command("nested_threads", dir.path(), &args));
+    running.wait_until("the workers to open", Duration::from_secs(30), || {
+        lock_files(dir.path()) >= 3
+    });
+    send(&running, libc::SIGTERM, "SIGTERM");
+    let sent = std::time::Instant::now();
+    let stopped = running.wait(Duration::from_secs(30));
+    assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "exited {:?} after the signal\n{}",
+        sent.elapsed(),
+        stopped.describe()
+    );
+    assert!(
+        stop_lines(&stopped, "SIGTERM").len() >= 2,
+        "both workers saved\n{}",
+        stopped.describe()
+    );
+    let last = run_ok(&mut command("nested_threads", dir.path(), &args));
+    assert_eq!(last.result(), reference, "{}", last.describe());
+}
+
+/// A signal the program ignores (`trap '' TERM`, as `nohup` and batch
+/// scripts do) stays ignored: the run neither saves nor stops on it.
+#[test]
+fn an_ignored_signal_stays_ignored() {
+    let dir = temp_dir();
+    let line = format!(
+        "trap '' TERM; exec {} 300 --delay-ms 5",
+        common::example("preemptible").display()
+    );
+    let mut running = Running::spawn(
+        std::process::Command::new("bash")
+            .args(["-c", &line])
+            .env("CHECKPOINT_DIR", dir.path())
+            .env_remove("CHECKPOINT_QUIET")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped()),
+    );
+    running.wait_until("the run to open", Duration::from_secs(30), || {
+        lock_files(dir.path()) > 0
+    });
+    send(&running, libc::SIGTERM, "SIGTERM");
+    let finished = running.wait(Duration::from_secs(60));
+    assert!(finished.status.success(), "{}", finished.describe());
+    assert!(
+        !finished.stderr.contains("stopped"),
+        "{}",
+        finished.describe()
+    );
+    let reference = run_ok(&mut command("preemptible", temp_dir().path(), &["300"]));
+    assert_eq!(finished.result(), reference.result());
+}

@@ -653,21 +653,22 @@ impl Checkpoint {
     #[cold]
     #[inline(never)]
     fn sync_slow<S: Serialize>(&mut self, state: &S) -> Result<bool> {
-        let signal = self.pending_signal();
         self.check_grace();
-        if signal.is_none() && !self.due.is_due() {
+        if self.pending_signal().is_none() && !self.due.is_due() {
             self.due.snooze();
             return Ok(false);
         }
+        // On a pending signal, `save` saves, says so, and ends the process.
         self.save(state)?;
-        if let Some(signal) = signal {
-            self.stop_on_signal(signal, "its last sync");
-        }
         Ok(true)
     }
 
     /// Saves `state` now. A failed save is a warning (the previous checkpoint
     /// stays, and the next due point tries again) unless the run is strict.
+    ///
+    /// If a handled signal (see [`CheckpointBuilder::signals`]) is pending,
+    /// it then says where the run stopped and ends the process with status
+    /// 128 + signal, as [`Checkpoint::sync`] does.
     ///
     /// With background writes (the default) it returns once the state is
     /// serialized; the file is compressed, written and synced on a writer
@@ -686,6 +687,9 @@ impl Checkpoint {
         let began = Instant::now();
         self.save_at(type_schema::<S>(), &[], state)?;
         self.record_save_cost(began.elapsed());
+        if let Some(signal) = self.pending_signal() {
+            self.stop_on_signal(signal, "its last save");
+        }
         Ok(())
     }
 
@@ -727,6 +731,10 @@ impl Checkpoint {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn finish(mut self) -> Result<Stats> {
+        if let Some(signal) = self.pending_signal() {
+            // Keep the checkpoint: the program has not used its result yet.
+            self.stop_after_return(signal);
+        }
         self.complete()?;
         self.summarize("finished");
         Ok(self.stats)
@@ -796,8 +804,8 @@ impl Checkpoint {
 
     /// A signal this run handles that is waiting to be honoured.
     pub(crate) fn pending_signal(&self) -> Option<i32> {
-        signals::pending()
-            .filter(|signal| self.active.is_some() && self.options.signals.contains(signal))
+        let active = self.active.as_ref()?;
+        signals::pending().filter(|&signal| active.wants(signal))
     }
 
     /// Hides the line per save: a progress bar shows saves instead.
@@ -891,7 +899,10 @@ impl Checkpoint {
         // The process exits without running destructors: release the lock
         // now, or a lock object in a bucket would stay until its TTL.
         drop(self.storage.take());
-        signals::stop(signal)
+        match &self.active {
+            Some(active) => signals::stop(signal, active, self.options.grace),
+            None => std::process::exit(128 + signal),
+        }
     }
 
     /// The end-of-run summary: saves, bytes written, and the share of the
@@ -1110,7 +1121,7 @@ impl Checkpoint {
             return Ok(());
         };
         let job = if background {
-            if storage.writer.is_none() {
+            if storage.writer.as_ref().is_none_or(Writer::is_dead) {
                 match Writer::spawn(Arc::clone(&storage.store)) {
                     Ok(writer) => storage.writer = Some(writer),
                     Err(err) => report::warn(format_args!(
@@ -1145,7 +1156,7 @@ impl Checkpoint {
                 self.stats.last_write = written.took;
                 if self.due.save_over_grace(written.took) {
                     report::warn(format_args!(
-                        "a save of {} took {:.1} s, longer than the {:.0} s grace period schedulers give after SIGTERM: a signal may not be honoured in time; save less state, or make saves cheaper (compress = false, a faster disk)",
+                        "a save of {} took {:.1} s, longer than the {:.1} s grace period schedulers give after SIGTERM: a signal may not be honoured in time; save less state, or make saves cheaper (compress = false, a faster disk)",
                         self.label,
                         written.took.as_secs_f64(),
                         self.due.grace().as_secs_f64()
@@ -1184,7 +1195,7 @@ impl Drop for Checkpoint {
 pub(crate) fn warn_over_grace(label: &str, due: &Due) {
     if let Some(took) = due.iteration_over_grace() {
         report::warn(format_args!(
-            "an iteration of {label} took {:.1} s, longer than the {:.0} s grace period schedulers give after SIGTERM: a signal during such an iteration may not be honoured before the SIGKILL; make an inner loop the save point (let it update a #[state] local), or raise `grace` if your scheduler waits longer",
+            "an iteration of {label} took {:.1} s, longer than the {:.1} s grace period schedulers give after SIGTERM: a signal during such an iteration may not be honoured before the SIGKILL; make an inner loop the save point (let it update a #[state] local), or raise `grace` if your scheduler waits longer",
             took.as_secs_f64(),
             due.grace().as_secs_f64()
         ));

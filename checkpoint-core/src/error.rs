@@ -126,6 +126,11 @@ pub enum Error {
     )]
     Encode(String),
 
+    /// The background writer thread died while writing a save (a panic in
+    /// the store); the save is lost, the previous checkpoint stays.
+    #[error("the checkpoint writer thread stopped while saving: {0}")]
+    Writer(String),
+
     /// An option has a value that cannot be used (an unknown signal name, say).
     #[error("invalid option `{option}`: {reason}")]
     InvalidOption {

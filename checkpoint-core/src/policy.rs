@@ -318,6 +318,9 @@ impl Due {
     /// After a slow path that did not save: wake again at the next progress
     /// refresh or the save deadline, whichever comes first.
     pub(crate) fn snooze(&self) {
+        // The slow path's own time (a save, a progress refresh) is not the
+        // next iteration's.
+        self.last_tick_ms.set(clock::now_ms());
         let deadline = self.save_deadline_ms.get();
         let wake = match self.refresh_ms {
             Some(refresh) => deadline.min(clock::precise_ms().saturating_add(refresh)),

@@ -4,14 +4,17 @@
 //!
 //! The handler only records the signal and makes the coarse clock fire, so
 //! every running loop sees it at its next iteration boundary and saves.
-//! The process exits with 128 + signal once every active run on every
-//! thread has saved or returned ([`stop`]). A second SIGINT exits at once
-//! (the last good checkpoint stays). A signal no active run asked for does
-//! what it would do without this library.
+//! The process exits with 128 + signal once every active run that handles
+//! it, on every thread, has saved or returned, waiting at most the grace
+//! period ([`stop`]). A second SIGINT exits at once (the last good
+//! checkpoint stays). A signal no active run asked for does what it would
+//! do without this library: its default action, or the handler the
+//! program installed before us; an ignored signal stays ignored.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGXCPU};
 use signal_hook::low_level;
@@ -68,49 +71,83 @@ static WANTED: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
 /// Signals whose handler is installed, as a bit mask.
 static INSTALLED: AtomicU64 = AtomicU64::new(0);
 
-/// Active runs that have neither saved on a signal nor returned.
-static UNSETTLED: Mutex<usize> = Mutex::new(0);
-static SETTLED: Condvar = Condvar::new();
+/// Signals whose disposition was the default action before we installed
+/// ours: with no run wanting them, we carry out that default action. Any
+/// other handler the program had is called by signal-hook itself.
+static WAS_DEFAULT: AtomicU64 = AtomicU64::new(0);
 
-thread_local! {
-    /// Active runs on this thread (nested checkpointed calls).
-    static ON_THREAD: Cell<usize> = const { Cell::new(0) };
+/// One active run, as [`stop`] sees it.
+struct Entry {
+    id: u64,
+    thread: ThreadId,
+    signals: Vec<i32>,
+    /// It saved on the signal (or is a caller of a run that did).
+    settled: bool,
+}
+
+static RUNS: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+static RUNS_CHANGED: Condvar = Condvar::new();
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn runs() -> MutexGuard<'static, Vec<Entry>> {
+    RUNS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Marks a run active for as long as the guard lives, installing the
 /// handlers it asks for on first use.
 pub(crate) struct ActiveRun {
+    id: u64,
     signals: Vec<i32>,
 }
 
 impl ActiveRun {
     pub(crate) fn begin(signals: &[i32]) -> ActiveRun {
-        for &signal in signals {
-            install(signal);
+        let signals: Vec<i32> = signals
+            .iter()
+            .copied()
+            .filter(|&signal| install(signal))
+            .collect();
+        for &signal in &signals {
             WANTED[slot(signal)].fetch_add(1, Ordering::SeqCst);
         }
-        *lock_unsettled() += 1;
-        ON_THREAD.with(|count| count.set(count.get() + 1));
-        ActiveRun {
-            signals: signals.to_vec(),
-        }
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        runs().push(Entry {
+            id,
+            thread: std::thread::current().id(),
+            signals: signals.clone(),
+            settled: false,
+        });
+        ActiveRun { id, signals }
+    }
+
+    /// Whether this run handles `signal`.
+    pub(crate) fn wants(&self, signal: i32) -> bool {
+        self.signals.contains(&signal)
     }
 }
 
 impl Drop for ActiveRun {
+    /// Ends the run's claim on its signals. A signal that came while it
+    /// was active and that no remaining run will honour is honoured here:
+    /// the process exits with 128 + signal, as it would have at once
+    /// without this library (the run's checkpoint, if any, stays).
     fn drop(&mut self) {
         for &signal in &self.signals {
             WANTED[slot(signal)].fetch_sub(1, Ordering::SeqCst);
         }
-        let settled_here = ON_THREAD.with(|count| {
-            let was = count.get();
-            count.set(was.saturating_sub(1));
-            was == 0
-        });
-        if !settled_here {
-            let mut unsettled = lock_unsettled();
-            *unsettled = unsettled.saturating_sub(1);
-            SETTLED.notify_all();
+        let mut runs = runs();
+        runs.retain(|entry| entry.id != self.id);
+        RUNS_CHANGED.notify_all();
+        drop(runs);
+        if let Some(signal) = pending()
+            && self.wants(signal)
+            && WANTED[slot(signal)].load(Ordering::SeqCst) == 0
+        {
+            crate::report::info(format_args!(
+                "exiting on {} now that the last run that handles it has ended",
+                name(signal)
+            ));
+            std::process::exit(128 + signal);
         }
     }
 }
@@ -119,23 +156,25 @@ fn slot(signal: i32) -> usize {
     usize::try_from(signal).unwrap_or(0) % 32
 }
 
-fn lock_unsettled() -> std::sync::MutexGuard<'static, usize> {
-    UNSETTLED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn install(signal: i32) {
+/// Installs the handler for `signal` once per process; false when the
+/// signal cannot be used (it was ignored, or registering failed).
+fn install(signal: i32) -> bool {
     static INSTALLING: Mutex<()> = Mutex::new(());
     let bit = 1u64 << slot(signal);
     if INSTALLED.load(Ordering::SeqCst) & bit != 0 {
-        return;
+        return true;
     }
-    let _guard = INSTALLING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _guard = INSTALLING.lock().unwrap_or_else(PoisonError::into_inner);
     if INSTALLED.load(Ordering::SeqCst) & bit != 0 {
-        return;
+        return true;
+    }
+    match disposition(signal) {
+        // Ignored on purpose (`trap '' TERM`, `nohup`): leave it so.
+        Some(libc::SIG_IGN) => return false,
+        Some(libc::SIG_DFL) => {
+            WAS_DEFAULT.fetch_or(bit, Ordering::SeqCst);
+        }
+        _ => {}
     }
     // SAFETY: `on_signal` is async-signal-safe: atomics, and signal-hook's
     // `exit` / `emulate_default_handler`, which are documented as safe to
@@ -144,18 +183,37 @@ fn install(signal: i32) {
     match registered {
         Ok(_) => {
             INSTALLED.fetch_or(bit, Ordering::SeqCst);
+            true
         }
-        Err(err) => crate::report::warn(format_args!(
-            "could not handle signal {}: {err}; it will end the run without a save",
-            name(signal)
-        )),
+        Err(err) => {
+            crate::report::warn(format_args!(
+                "could not handle signal {}: {err}; it will end the run without a save",
+                name(signal)
+            ));
+            false
+        }
+    }
+}
+
+/// The current handler of `signal` (`SIG_DFL`, `SIG_IGN` or a function),
+/// or `None` if it cannot be read.
+fn disposition(signal: i32) -> Option<libc::sighandler_t> {
+    // SAFETY: sigaction with a null new action only reads the current one
+    // into `old`, a properly sized, zeroed struct.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        (libc::sigaction(signal, std::ptr::null(), &raw mut old) == 0).then_some(old.sa_sigaction)
     }
 }
 
 fn on_signal(signal: i32) {
+    let bit = 1u64 << slot(signal);
     if WANTED[slot(signal)].load(Ordering::SeqCst) == 0 {
-        // No active run asked for it: behave as if we were not here.
-        if low_level::emulate_default_handler(signal).is_err() {
+        // No active run wants it: behave as if we were not here. A handler
+        // the program installed before us is called by signal-hook.
+        if WAS_DEFAULT.load(Ordering::SeqCst) & bit != 0
+            && low_level::emulate_default_handler(signal).is_err()
+        {
             low_level::exit(128 + signal);
         }
         return;
@@ -176,19 +234,47 @@ pub(crate) fn pending() -> Option<i32> {
     }
 }
 
-/// Ends the process with 128 + `signal` once every active run has saved or
-/// returned. The runs on this thread (nested calls) count as settled: the
-/// innermost saved, and the outer ones resume around it. Runs on other
-/// threads are waited for: each saves at its next iteration boundary.
-pub(crate) fn stop(signal: i32) -> ! {
-    let on_thread = ON_THREAD.with(|count| count.replace(0));
-    let mut unsettled = lock_unsettled();
-    *unsettled = unsettled.saturating_sub(on_thread);
-    SETTLED.notify_all();
-    while *unsettled > 0 {
-        unsettled = SETTLED
-            .wait(unsettled)
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+/// Ends the process with 128 + `signal` once every other active run that
+/// handles it has saved or returned, waiting at most `grace` for them, and
+/// once no save is in flight on a writer thread.
+///
+/// The run `own` and every run on this thread count as settled: the
+/// innermost saved, and the outer ones resume around it.
+pub(crate) fn stop(signal: i32, own: &ActiveRun, grace: Duration) -> ! {
+    let deadline = Instant::now() + grace;
+    let this_thread = std::thread::current().id();
+    let mut runs = runs();
+    for entry in runs.iter_mut() {
+        if entry.id == own.id || entry.thread == this_thread {
+            entry.settled = true;
+        }
+    }
+    RUNS_CHANGED.notify_all();
+    loop {
+        let waiting = runs
+            .iter()
+            .filter(|entry| !entry.settled && entry.signals.contains(&signal))
+            .count();
+        if waiting == 0 {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            crate::report::warn(format_args!(
+                "{waiting} other checkpointed run(s) did not reach a save point within the {:.1} s grace period; exiting without their last progress",
+                grace.as_secs_f64()
+            ));
+            break;
+        }
+        runs = RUNS_CHANGED
+            .wait_timeout(runs, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    drop(runs);
+    // An outer run on this thread may still be writing its last save.
+    while crate::writer::writes_in_flight() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
     }
     std::process::exit(128 + signal);
 }

@@ -6,14 +6,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::backend::Store;
 use crate::clock;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::format::{self, Codec, Header};
 use crate::report;
 
@@ -104,6 +104,15 @@ fn line_allowed() -> bool {
     true
 }
 
+/// Saves handed to writer threads and not yet finished, in the process.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// How many saves writer threads are still writing; an exit on a signal
+/// waits for them.
+pub(crate) fn writes_in_flight() -> usize {
+    IN_FLIGHT.load(Ordering::SeqCst)
+}
+
 /// A thread that runs [`write`] for one run, one job at a time.
 pub(crate) struct Writer {
     jobs: Option<Sender<Job>>,
@@ -120,7 +129,9 @@ impl Writer {
             .name("checkpoint-writer".into())
             .spawn(move || {
                 for job in inbox {
-                    if outbox.send(write(&store, job)).is_err() {
+                    let written = write(&store, job);
+                    IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+                    if outbox.send(written).is_err() {
                         break;
                     }
                 }
@@ -140,21 +151,44 @@ impl Writer {
         let Some(jobs) = &self.jobs else {
             return Some(job);
         };
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
         match jobs.send(job) {
             Ok(()) => {
                 self.in_flight = true;
                 None
             }
-            Err(mpsc::SendError(job)) => Some(job),
+            Err(mpsc::SendError(job)) => {
+                IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+                Some(job)
+            }
         }
     }
 
-    /// Waits for the save in flight, if any, and returns how it went.
+    /// Waits for the save in flight, if any, and returns how it went. A
+    /// writer thread that died (a panic) is an error naming the cause, and
+    /// the save counts as failed; the next save starts a new thread.
     pub(crate) fn wait(&mut self) -> Option<Result<Written>> {
         if !std::mem::take(&mut self.in_flight) {
             return None;
         }
-        self.results.recv().ok()
+        Some(self.results.recv().unwrap_or_else(|_| {
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            self.jobs = None;
+            let cause = match self.thread.take().map(JoinHandle::join) {
+                Some(Err(panic)) => panic
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "it panicked".to_owned()),
+                _ => "it stopped".to_owned(),
+            };
+            Err(Error::Writer(cause))
+        }))
+    }
+
+    /// Whether the thread is gone (after a panic): the run needs a new one.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.jobs.is_none()
     }
 }
 
