@@ -45,7 +45,8 @@ pub struct Args {
     pub every_iters: Option<u64>,
     pub dir: Option<LitStr>,
     pub name: Option<LitStr>,
-    /// `key = (a, b)`: the arguments that identify a run; `None` means all.
+    /// `key = (a, b)`: the arguments that identify a run (`self` for the
+    /// receiver); `None` means all arguments but the receiver.
     pub key: Option<Vec<Ident>>,
     pub keep: Option<usize>,
     /// `Some(None)`: `compress = false`.
@@ -163,7 +164,10 @@ impl Parse for Args {
                 input.parse::<Token![=]>()?;
                 let content;
                 parenthesized!(content in input);
-                let idents = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                let idents = Punctuated::<Ident, Token![,]>::parse_terminated_with(
+                    &content,
+                    parse_key_name,
+                )?;
                 args.key = Some(idents.into_iter().collect());
             } else if lookahead.peek(kw::keep) {
                 input.parse::<kw::keep>()?;
@@ -241,6 +245,16 @@ impl Parse for Args {
             ));
         }
         Ok(args)
+    }
+}
+
+/// One name of `key = (...)`: an argument, or `self` (the receiver).
+fn parse_key_name(input: ParseStream) -> syn::Result<Ident> {
+    if input.peek(Token![self]) {
+        let token: Token![self] = input.parse()?;
+        Ok(Ident::new("self", token.span))
+    } else {
+        input.parse()
     }
 }
 

@@ -71,7 +71,14 @@ fn check_signature(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) {
     if let Some(key) = &args.key {
         let names = argument_names(item);
         for ident in key {
-            if !names.iter().any(|name| name == ident) {
+            if ident == "self" {
+                if sig.receiver().is_none() {
+                    errors.push(syn::Error::new(
+                        ident.span(),
+                        "`key` names `self`, but this function has no receiver (`&self`, `&mut self` or `self`)",
+                    ));
+                }
+            } else if !names.iter().any(|name| name == ident) {
                 errors.push(syn::Error::new(
                     ident.span(),
                     format!("`key` names `{ident}`, which is not an argument of this function"),
@@ -330,10 +337,12 @@ fn function_static(
     }
 }
 
-/// `&(key(&a), key(&b))`: the arguments that identify the run, by reference.
+/// `&(key(&a), key(&b))`: the arguments that identify the run, by reference
+/// (`key(&self)` when `key` names the receiver).
 ///
-/// A generic function's type and const parameters are part of the key too:
-/// each instantiation (`mean::<f32>`, `mean::<f64>`) is a run of its own.
+/// A method's `Self` type and a generic function's type and const
+/// parameters are part of the key too: `A::run` and `B::run`, and each
+/// instantiation (`mean::<f32>`, `mean::<f64>`), are runs of their own.
 fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
     let names = match &args.key {
         Some(key) => key.clone(),
@@ -343,6 +352,13 @@ fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
     let refs = names
         .iter()
         .map(|name| quote_spanned!(name.span()=> #private::key(&#name)));
+    // Same-named methods of two types, and the instantiations of an
+    // `impl<T>`, are different runs: the receiver's type is in the key.
+    let self_type = item
+        .sig
+        .receiver()
+        .map(|_| quote!(#private::key(::core::any::type_name::<Self>())))
+        .into_iter();
     let generics = item
         .sig
         .generics
@@ -359,7 +375,7 @@ fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
             }
             syn::GenericParam::Lifetime(_) => None,
         });
-    quote!(&(#(#refs,)* #(#generics,)*))
+    quote!(&(#(#refs,)* #(#self_type,)* #(#generics,)*))
 }
 
 /// Rewrites `#[state]` locals and save-point loops, numbering them in the

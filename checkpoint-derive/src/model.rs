@@ -160,7 +160,7 @@ impl Walker<'_> {
         }
         let mut finder = MutationFinder {
             targets: carried,
-            rebound: Vec::new(),
+            rebound: vec![Vec::new()],
             found: Vec::new(),
         };
         finder.visit_expr(whole);
@@ -732,13 +732,16 @@ fn mutable_bindings(pat: &Pat) -> Vec<Ident> {
 }
 
 /// Finds assignments (`x = ..`, `x += ..`, `x.field = ..`, `x[i] = ..`) and
-/// `&mut x` borrows of the target names, skipping names rebound inside
-/// (a `let`, a closure parameter or a loop pattern of the same name).
+/// `&mut x` borrows of the target names, skipping names rebound inside,
+/// where the rebinding is in scope: a `let` to the end of its block, a
+/// closure parameter in the closure, a `for` pattern in its body, an
+/// `if let` / `while let` pattern in its block, a `match` pattern in its arm.
 /// Changes through method calls (`x.push(..)`) cannot be told apart from
 /// reads by syntax alone and are not reported.
 struct MutationFinder {
     targets: Vec<Ident>,
-    rebound: Vec<Ident>,
+    /// Names rebound in each scope being walked, innermost last.
+    rebound: Vec<Vec<Ident>>,
     /// Each target once, with the span of its first change.
     found: Vec<(Ident, Span)>,
 }
@@ -749,15 +752,26 @@ impl MutationFinder {
             return;
         };
         if self.targets.contains(root)
-            && !self.rebound.contains(root)
+            && !self.rebound.iter().flatten().any(|name| name == root)
             && !self.found.iter().any(|(name, _)| name == root)
         {
             self.found.push((root.clone(), place.span()));
         }
     }
 
+    /// Binds the names of `pat` from here to the end of the current scope.
     fn rebind(&mut self, pat: &Pat) {
-        pattern_bindings(pat, &mut self.rebound);
+        let scope = self
+            .rebound
+            .last_mut()
+            .expect("the finder always has a scope");
+        pattern_bindings(pat, scope);
+    }
+
+    fn in_scope(&mut self, walk: impl FnOnce(&mut Self)) {
+        self.rebound.push(Vec::new());
+        walk(self);
+        self.rebound.pop();
     }
 }
 
@@ -805,23 +819,69 @@ impl<'ast> Visit<'ast> for MutationFinder {
         visit::visit_expr_reference(self, node);
     }
 
+    fn visit_block(&mut self, block: &'ast Block) {
+        self.in_scope(|finder| visit::visit_block(finder, block));
+    }
+
     fn visit_local(&mut self, local: &'ast Local) {
         if let Some(init) = &local.init {
             self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
         }
         self.rebind(&local.pat);
     }
 
     fn visit_expr_closure(&mut self, node: &'ast syn::ExprClosure) {
-        for input in &node.inputs {
-            self.rebind(input);
-        }
-        visit::visit_expr_closure(self, node);
+        self.in_scope(|finder| {
+            for input in &node.inputs {
+                finder.rebind(input);
+            }
+            finder.visit_expr(&node.body);
+        });
     }
 
     fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        // The iterable is outside the pattern's scope: `for w in &mut words`
+        // changes the outer `words`.
+        self.visit_expr(&node.expr);
+        self.in_scope(|finder| {
+            finder.rebind(&node.pat);
+            finder.visit_block(&node.body);
+        });
+    }
+
+    /// `let PAT = EXPR` in an `if` or `while` condition: the caller opened
+    /// the scope the pattern binds in.
+    fn visit_expr_let(&mut self, node: &'ast syn::ExprLet) {
+        self.visit_expr(&node.expr);
         self.rebind(&node.pat);
-        visit::visit_expr_for_loop(self, node);
+    }
+
+    fn visit_expr_if(&mut self, node: &'ast syn::ExprIf) {
+        self.in_scope(|finder| {
+            finder.visit_expr(&node.cond);
+            finder.visit_block(&node.then_branch);
+        });
+        if let Some((_, otherwise)) = &node.else_branch {
+            self.visit_expr(otherwise);
+        }
+    }
+
+    fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+        self.in_scope(|finder| {
+            finder.visit_expr(&node.cond);
+            finder.visit_block(&node.body);
+        });
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.in_scope(|finder| {
+            finder.rebind(&arm.pat);
+            // The guard (inside the pattern) and the body see the bindings.
+            visit::visit_arm(finder, arm);
+        });
     }
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}

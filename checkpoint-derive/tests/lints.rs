@@ -620,3 +620,136 @@ fn each_instantiation_of_a_generic_function_is_its_own_run() {
     // The f32 run resumes its own checkpoint (1 + 2 saved) and finishes.
     assert_eq!(sum_until(&[1.0_f32, 2.0, 4.0], usize::MAX), Some(7.0));
 }
+
+/// A receiver named in `key`: `Scaled { factor: 1 }` and
+/// `Scaled { factor: 10 }` are different runs.
+#[derive(serde::Serialize)]
+struct Scaled {
+    factor: u64,
+}
+
+impl Scaled {
+    #[checkpointed(every_iters = 1, key = (self, n))]
+    fn scaled_sum(&self, n: u64, stop: u64) -> Option<u64> {
+        #[state]
+        let mut sum = 0;
+        for i in 0..n {
+            if i == stop {
+                return None;
+            }
+            sum += i * self.factor;
+        }
+        Some(sum)
+    }
+
+    /// `self` in `key` with a `&mut self` receiver.
+    #[checkpointed(every_iters = 1, key = (self))]
+    fn scale_up(&mut self, n: u64) -> u64 {
+        #[state]
+        let mut sum = 0;
+        for i in 0..n {
+            sum += i * self.factor;
+        }
+        self.factor *= 2;
+        sum
+    }
+
+    /// `self` in `key` with a receiver taken by value.
+    #[checkpointed(every_iters = 1, key = (self, n))]
+    fn into_sum(self, n: u64) -> u64 {
+        #[state]
+        let mut sum = 0;
+        for i in 0..n {
+            sum += i * self.factor;
+        }
+        sum
+    }
+}
+
+#[test]
+fn receivers_named_in_the_key_are_runs_of_their_own() {
+    checkpoint_dir();
+    // factor 1 stops after two items (0 + 1 saved) and keeps its checkpoint...
+    assert_eq!(Scaled { factor: 1 }.scaled_sum(3, 2), None);
+    // ...which factor 10 must not resume: 0 + 10 + 20.
+    assert_eq!(Scaled { factor: 10 }.scaled_sum(3, u64::MAX), Some(30));
+    // factor 1 resumes its own checkpoint and finishes: 1 + 2.
+    assert_eq!(Scaled { factor: 1 }.scaled_sum(3, u64::MAX), Some(3));
+    let mut scaled = Scaled { factor: 3 };
+    assert_eq!(scaled.scale_up(3), 9);
+    assert_eq!(scaled.scale_up(3), 18);
+    assert_eq!(scaled.into_sum(3), 36);
+}
+
+/// Two types of one module with a method of the same name.
+struct Evens;
+struct Odds;
+
+impl Evens {
+    #[checkpointed(every_iters = 1, key = (n))]
+    fn partial_sum(&self, n: u64, stop: u64) -> Option<u64> {
+        #[state]
+        let mut sum = 0;
+        for i in 0..n {
+            if i == stop {
+                return None;
+            }
+            sum += 2 * i;
+        }
+        Some(sum)
+    }
+}
+
+impl Odds {
+    #[checkpointed(every_iters = 1, key = (n))]
+    fn partial_sum(&self, n: u64, stop: u64) -> Option<u64> {
+        #[state]
+        let mut sum = 0;
+        for i in 0..n {
+            if i == stop {
+                return None;
+            }
+            sum += 2 * i + 1;
+        }
+        Some(sum)
+    }
+}
+
+/// One generic type: each instantiation of its `impl<T>` is a run of its own.
+struct Items<T>(Vec<T>);
+
+impl<T: Copy + Into<f64>> Items<T> {
+    #[checkpointed(every_iters = 1, key = ())]
+    fn sum_until(&self, stop: usize) -> Option<f64> {
+        #[state]
+        let mut sum = 0.0;
+        for (i, value) in self.0.iter().enumerate() {
+            if i == stop {
+                return None;
+            }
+            sum += (*value).into();
+        }
+        Some(sum)
+    }
+}
+
+#[test]
+fn same_named_methods_of_two_types_are_runs_of_their_own() {
+    checkpoint_dir();
+    // Evens stops after two items (0 + 2 saved) and keeps its checkpoint...
+    assert_eq!(Evens.partial_sum(3, 2), None);
+    // ...which Odds must not resume: 1 + 3 + 5.
+    assert_eq!(Odds.partial_sum(3, u64::MAX), Some(9));
+    // Evens resumes its own checkpoint and finishes: 2 + 4.
+    assert_eq!(Evens.partial_sum(3, u64::MAX), Some(6));
+
+    assert_eq!(Items(vec![1.0_f32, 2.0, 4.0]).sum_until(2), None);
+    assert_eq!(
+        Items(vec![10.0_f64, 20.0, 40.0]).sum_until(usize::MAX),
+        Some(70.0)
+    );
+    assert_eq!(
+        Items(vec![1.0_f32, 2.0, 4.0]).sum_until(usize::MAX),
+        Some(7.0)
+    );
+}

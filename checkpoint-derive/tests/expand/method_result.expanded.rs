@@ -1,4 +1,5 @@
 use checkpoint_core::checkpointed;
+#[derive(serde::Serialize)]
 pub struct Ledger {
     entries: Vec<String>,
     balance: i64,
@@ -40,7 +41,13 @@ impl Ledger {
         };
         let __checkpoint_run = ::checkpoint_core::__private::Run::<
             __checkpoint_schema::ApplyState<_>,
-        >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&start),));
+        >::start(
+            &__CHECKPOINT_FUNCTION,
+            &(
+                ::checkpoint_core::__private::key(&start),
+                ::checkpoint_core::__private::key(::core::any::type_name::<Self>()),
+            ),
+        );
         let mut __checkpoint_restored = match __checkpoint_run.take_state() {
             ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
             ::core::option::Option::None => {
@@ -81,6 +88,96 @@ impl Ledger {
             }
             self.balance = balance;
             Ok(balance)
+        })();
+        let __checkpoint_completed = {
+            #[allow(unused_imports)]
+            use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
+            (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
+        };
+        __checkpoint_run.finish(__checkpoint_completed);
+        __checkpoint_result
+    }
+    /// The receiver named in `key`: each ledger is a run of its own.
+    pub fn count_large(&self, limit: usize) -> usize {
+        mod __checkpoint_schema {
+            #[derive(
+                ::checkpoint_core::__private::serde::Serialize,
+                ::checkpoint_core::__private::serde::Deserialize
+            )]
+            #[serde(crate = "::checkpoint_core::__private::serde")]
+            pub struct CountLargeState<Count> {
+                pub count: ::core::option::Option<Count>,
+            }
+            impl<Count> ::checkpoint_core::__private::StateSchema
+            for CountLargeState<Count> {
+                fn describe(schema: &mut ::checkpoint_core::__private::Schema) {
+                    schema.field::<Count>("count");
+                }
+            }
+        }
+        static __CHECKPOINT_FUNCTION: ::checkpoint_core::__private::Function = ::checkpoint_core::__private::Function {
+            crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
+                ::core::option::Option::Some(__checkpoint_crate) => __checkpoint_crate,
+                ::core::option::Option::None => "",
+            },
+            module_path: ::core::module_path!(),
+            function: "count_large",
+            name: ::core::option::Option::None,
+            code_fingerprint: 6842431533034415733u64,
+            loop_shape: "0()",
+            options: ::checkpoint_core::__private::FunctionOptions {
+                ..::checkpoint_core::__private::FunctionOptions::DEFAULT
+            },
+        };
+        let __checkpoint_run = ::checkpoint_core::__private::Run::<
+            __checkpoint_schema::CountLargeState<_>,
+        >::start(
+            &__CHECKPOINT_FUNCTION,
+            &(
+                ::checkpoint_core::__private::key(&self),
+                ::checkpoint_core::__private::key(&limit),
+                ::checkpoint_core::__private::key(::core::any::type_name::<Self>()),
+            ),
+        );
+        let mut __checkpoint_restored = match __checkpoint_run.take_state() {
+            ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
+            ::core::option::Option::None => {
+                __checkpoint_schema::CountLargeState {
+                    count: ::core::option::Option::None,
+                }
+            }
+        };
+        #[allow(clippy::redundant_closure_call)]
+        let __checkpoint_result = (|| -> usize {
+            let mut count = match __checkpoint_restored.count.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => 0,
+            };
+            {
+                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                if !__checkpoint_loop_0.finished_phase() {
+                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                        &self.entries,
+                    );
+                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
+                    for entry in __checkpoint_iter {
+                        {
+                            count += usize::from(entry.len() > limit);
+                        }
+                        #[allow(unreachable_code)]
+                        if __checkpoint_loop_0.iteration_done() {
+                            __checkpoint_run
+                                .save(
+                                    &[__checkpoint_loop_0.position()],
+                                    &__checkpoint_schema::CountLargeState {
+                                        count: ::core::option::Option::Some(&count),
+                                    },
+                                );
+                        }
+                    }
+                }
+            }
+            count
         })();
         let __checkpoint_completed = {
             #[allow(unused_imports)]

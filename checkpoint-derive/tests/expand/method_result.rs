@@ -1,5 +1,6 @@
 use checkpoint_core::checkpointed;
 
+#[derive(serde::Serialize)]
 pub struct Ledger {
     entries: Vec<String>,
     balance: i64,
@@ -16,5 +17,16 @@ impl Ledger {
         }
         self.balance = balance;
         Ok(balance)
+    }
+
+    /// The receiver named in `key`: each ledger is a run of its own.
+    #[checkpointed(key = (self, limit))]
+    pub fn count_large(&self, limit: usize) -> usize {
+        #[state]
+        let mut count = 0;
+        for entry in &self.entries {
+            count += usize::from(entry.len() > limit);
+        }
+        count
     }
 }

@@ -40,7 +40,10 @@ impl<'a> Corpus<'a> {
         };
         let __checkpoint_run = ::checkpoint_core::__private::Run::<
             __checkpoint_schema::CountKeptState<_>,
-        >::start(&__CHECKPOINT_FUNCTION, &());
+        >::start(
+            &__CHECKPOINT_FUNCTION,
+            &(::checkpoint_core::__private::key(::core::any::type_name::<Self>()),),
+        );
         let mut __checkpoint_restored = match __checkpoint_run.take_state() {
             ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
             ::core::option::Option::None => {
@@ -124,7 +127,13 @@ impl<'a> Corpus<'a> {
         };
         let __checkpoint_run = ::checkpoint_core::__private::Run::<
             __checkpoint_schema::LongestState<_>,
-        >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&prefix),));
+        >::start(
+            &__CHECKPOINT_FUNCTION,
+            &(
+                ::checkpoint_core::__private::key(&prefix),
+                ::checkpoint_core::__private::key(::core::any::type_name::<Self>()),
+            ),
+        );
         let mut __checkpoint_restored = match __checkpoint_run.take_state() {
             ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
             ::core::option::Option::None => {
