@@ -111,12 +111,11 @@ pub struct Stats {
     pub last_write: Duration,
 }
 
-/// A restored checkpoint: the decoded state and where it was saved.
+/// A restored checkpoint: the decoded state and its header.
 #[derive(Debug)]
 pub(crate) struct Restored<S> {
     pub state: S,
     pub header: Header,
-    pub path: PathBuf,
 }
 
 /// Builds a [`Checkpoint`]; see [`Checkpoint::builder`].
@@ -605,22 +604,7 @@ impl Checkpoint {
     /// ```
     pub fn restore<S: DeserializeOwned>(&mut self) -> Result<Option<S>> {
         let schema = type_schema::<S>();
-        Ok(self.load::<S>(schema)?.map(|restored| {
-            report::info(format_args!(
-                "resumed {} from {} (save {})",
-                self.label,
-                restored.path.display(),
-                restored.header.save_count
-            ));
-            tracing::info!(
-                target: "checkpoint",
-                path = %restored.path.display(),
-                save = restored.header.save_count,
-                bytes = restored.header.state_len,
-                "restored"
-            );
-            restored.state
-        }))
+        Ok(self.load::<S>(schema)?.map(|restored| restored.state))
     }
 
     /// Saves `state` if a save is due under the run's [`SavePolicy`]; call it
@@ -1046,11 +1030,8 @@ impl Checkpoint {
                     self.save_count = header.save_count;
                     self.started_unix_ms = header.started_unix_ms;
                     self.compute_before_ms = header.compute_ms;
-                    return Ok(Some(Restored {
-                        state,
-                        header,
-                        path: path.clone(),
-                    }));
+                    self.announce_restore(&header, path);
+                    return Ok(Some(Restored { state, header }));
                 }
                 Err(reason) => {
                     let aside = store.move_aside(path, "unusable")?;
@@ -1063,6 +1044,34 @@ impl Checkpoint {
             }
         }
         Ok(None)
+    }
+
+    /// Says that the run resumed, and where: one line, and a `tracing`
+    /// event. A checkpoint saved inside loops names the iteration.
+    fn announce_restore(&self, header: &Header, path: &Path) {
+        if header.position.is_empty() {
+            report::info(format_args!(
+                "resumed {} from {} (save {})",
+                self.label,
+                path.display(),
+                header.save_count
+            ));
+        } else {
+            report::info(format_args!(
+                "resumed {} at {} from {} (save {})",
+                self.label,
+                report::describe_position(&header.position),
+                path.display(),
+                header.save_count
+            ));
+        }
+        tracing::info!(
+            target: "checkpoint",
+            path = %path.display(),
+            save = header.save_count,
+            bytes = header.state_len,
+            "restored"
+        );
     }
 
     /// Saves one generation: serializes `state` here, then compresses and

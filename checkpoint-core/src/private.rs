@@ -217,20 +217,6 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
             .map(|restored| restored.header.position.clone());
         let (state, resume) = match restored {
             Some(restored) => {
-                report::info(format_args!(
-                    "resumed {} at {} from {} (save {})",
-                    checkpoint.label(),
-                    describe_position(&restored.header.position),
-                    restored.path.display(),
-                    restored.header.save_count
-                ));
-                tracing::info!(
-                    target: "checkpoint",
-                    path = %restored.path.display(),
-                    save = restored.header.save_count,
-                    bytes = restored.header.state_len,
-                    "restored"
-                );
                 let position = restored.header.position;
                 (
                     Some(restored.state),
