@@ -9,17 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{
-    Running, assert_only_locks_left, command, file_names, generations, run, run_ok, temp_dir,
+    Running, assert_only_locks_left, command, file_names, generations, lock_files, run, run_ok,
+    temp_dir,
 };
-
-/// The `.lock` files in `dir`.
-fn lock_files(dir: &Path) -> Vec<PathBuf> {
-    file_names(dir)
-        .into_iter()
-        .filter(|n| n.ends_with(".lock"))
-        .map(|n| dir.join(n))
-        .collect()
-}
 
 /// Starts `sum {n} --delay-ms 1` and waits until it holds its lock and has
 /// saved (its checkpoint is written under the lock).

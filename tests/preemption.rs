@@ -13,26 +13,13 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-use common::{Finished, Rng, Running, command, file_names, run_ok, temp_dir};
+use common::{Finished, Rng, Running, command, lock_files, run_ok, temp_dir};
 
 const SIGNALS: [(i32, &str); 3] = [
     (libc::SIGTERM, "SIGTERM"),
     (libc::SIGINT, "SIGINT"),
     (libc::SIGUSR1, "SIGUSR1"),
 ];
-
-fn lock_files(dir: &Path) -> usize {
-    file_names(dir)
-        .iter()
-        .filter(|name| name.ends_with(".lock"))
-        .count()
-}
-
-fn send(running: &Running, signal: i32, name: &str) {
-    // SAFETY: kill(2) on our own child's pid.
-    let sent = unsafe { libc::kill(running.pid() as i32, signal) };
-    assert_eq!(sent, 0, "kill({name})");
-}
 
 /// The `stopped ...` lines, each checked to name the signal and a file
 /// that exists.
@@ -69,11 +56,11 @@ fn random_signals_always_exit_with_128_plus_signal_and_the_rerun_finishes_right(
         // The lock file appears as the run opens, just before its handlers
         // are installed; the random wait that follows covers that gap.
         running.wait_until("the run to open", Duration::from_secs(30), || {
-            lock_files(dir.path()) > 0
+            !lock_files(dir.path()).is_empty()
         });
         let after = rng.between(30, 300);
         thread::sleep(Duration::from_millis(after));
-        send(&running, signal, name);
+        running.signal(signal, name);
         let stopped = running.wait(Duration::from_secs(30));
         history.push_str(&format!(
             "round {round}: {name} after {after} ms\n{}\n",
@@ -119,10 +106,10 @@ fn every_run_of_a_process_saves_before_it_exits() {
     for round in 0..3 {
         let mut running = Running::spawn(&mut command("many_runs", dir.path(), &args));
         running.wait_until("both workers to open", Duration::from_secs(30), || {
-            lock_files(dir.path()) >= 2
+            lock_files(dir.path()).len() >= 2
         });
         thread::sleep(Duration::from_millis(60));
-        send(&running, libc::SIGTERM, "SIGTERM");
+        running.signal(libc::SIGTERM, "SIGTERM");
         let stopped = running.wait(Duration::from_secs(30));
         history.push_str(&format!("round {round}:\n{}\n", stopped.stderr));
         assert_eq!(
@@ -195,10 +182,10 @@ fn the_slurm_script_forwards_the_signal_and_the_requeued_job_resumes() {
     let checkpoints = scratch.path().join("checkpoints/test-job");
     let mut running = Running::spawn(&mut batch());
     running.wait_until("the job to open its run", Duration::from_secs(30), || {
-        lock_files(&checkpoints) > 0
+        !lock_files(&checkpoints).is_empty()
     });
     thread::sleep(Duration::from_millis(200));
-    send(&running, libc::SIGTERM, "SIGTERM");
+    running.signal(libc::SIGTERM, "SIGTERM");
     let stopped = running.wait(Duration::from_secs(30));
     assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
     assert!(
@@ -239,10 +226,10 @@ fn a_signal_after_the_last_save_point_keeps_the_checkpoint() {
     // A first run stopped mid-loop leaves a checkpoint.
     let mut first = Running::spawn(&mut command("preemptible", dir.path(), &args));
     first.wait_until("the run to open", Duration::from_secs(30), || {
-        lock_files(dir.path()) > 0
+        !lock_files(dir.path()).is_empty()
     });
     thread::sleep(Duration::from_millis(100));
-    send(&first, libc::SIGTERM, "SIGTERM");
+    first.signal(libc::SIGTERM, "SIGTERM");
     let stopped = first.wait(Duration::from_secs(30));
     assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
 
@@ -252,7 +239,7 @@ fn a_signal_after_the_last_save_point_keeps_the_checkpoint() {
         command("preemptible", dir.path(), &args).env("PREEMPTIBLE_TAIL_MS", "1500"),
     );
     second.wait_for_stderr("preemptible: writing results", Duration::from_secs(60));
-    send(&second, libc::SIGTERM, "SIGTERM");
+    second.signal(libc::SIGTERM, "SIGTERM");
     let stopped = second.wait(Duration::from_secs(30));
     assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
     let line = stopped
@@ -285,7 +272,7 @@ fn the_explicit_api_honours_a_signal_at_its_next_save() {
     running.wait_until("a first save", Duration::from_secs(30), || {
         !common::generations(dir.path()).is_empty()
     });
-    send(&running, libc::SIGTERM, "SIGTERM");
+    running.signal(libc::SIGTERM, "SIGTERM");
     let stopped = running.wait(Duration::from_secs(30));
     assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
     assert_eq!(
@@ -312,9 +299,9 @@ fn runs_that_cannot_reach_a_save_point_are_waited_for_at_most_the_grace_period()
     let args = ["6", "--delay-ms", "5"];
     let mut running = Running::spawn(&mut command("nested_threads", dir.path(), &args));
     running.wait_until("the workers to open", Duration::from_secs(30), || {
-        lock_files(dir.path()) >= 3
+        lock_files(dir.path()).len() >= 3
     });
-    send(&running, libc::SIGTERM, "SIGTERM");
+    running.signal(libc::SIGTERM, "SIGTERM");
     let sent = std::time::Instant::now();
     let stopped = running.wait(Duration::from_secs(30));
     assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
@@ -352,9 +339,9 @@ fn an_ignored_signal_stays_ignored() {
             .stderr(std::process::Stdio::piped()),
     );
     running.wait_until("the run to open", Duration::from_secs(30), || {
-        lock_files(dir.path()) > 0
+        !lock_files(dir.path()).is_empty()
     });
-    send(&running, libc::SIGTERM, "SIGTERM");
+    running.signal(libc::SIGTERM, "SIGTERM");
     let finished = running.wait(Duration::from_secs(60));
     assert!(finished.status.success(), "{}", finished.describe());
     assert!(

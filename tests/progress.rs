@@ -35,15 +35,10 @@ fn a_terminal_shows_a_progress_bar_with_rate_eta_and_where_the_run_resumed() {
     first.wait_until(
         "the run to open",
         std::time::Duration::from_secs(30),
-        || {
-            common::file_names(dir.path())
-                .iter()
-                .any(|name| name.ends_with(".lock"))
-        },
+        || !common::lock_files(dir.path()).is_empty(),
     );
     std::thread::sleep(std::time::Duration::from_millis(300));
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(first.pid() as i32, libc::SIGTERM) }, 0);
+    first.signal(libc::SIGTERM, "SIGTERM");
     let stopped = first.wait(std::time::Duration::from_secs(30));
     assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
 

@@ -18,9 +18,7 @@ fn stops_saves_and_resumes(signal: i32, name: &str) {
     running.wait_until("a first checkpoint", Duration::from_secs(30), || {
         !generations(dir.path()).is_empty()
     });
-    // SAFETY: kill(2) on our own child's pid.
-    let sent = unsafe { libc::kill(running.pid() as i32, signal) };
-    assert_eq!(sent, 0, "kill({name})");
+    running.signal(signal, name);
     let stopped = running.wait(Duration::from_secs(30));
     assert_eq!(
         stopped.status.code(),

@@ -141,6 +141,14 @@ impl Running {
         self.child.id()
     }
 
+    /// Sends `signal` (named `name` in the failure message) to the process.
+    pub fn signal(&self, signal: i32, name: &str) {
+        let pid = i32::try_from(self.pid()).expect("a pid fits in i32");
+        // SAFETY: kill(2) on our own child's pid.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill({name})");
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -376,6 +384,15 @@ pub fn generations(dir: &Path) -> Vec<Generation> {
         .collect();
     found.sort();
     found
+}
+
+/// The `.lock` files in `dir`, sorted; none if `dir` does not exist.
+pub fn lock_files(dir: &Path) -> Vec<PathBuf> {
+    file_names(dir)
+        .into_iter()
+        .filter(|name| name.ends_with(".lock"))
+        .map(|name| dir.join(name))
+        .collect()
 }
 
 /// The names of the entries in `dir`, sorted; none if `dir` does not exist.
