@@ -11,7 +11,7 @@ use crate::bucket::{Bucket, BucketLock, BucketStore, LockRules};
 use crate::error::Result;
 use crate::lock::RunLock;
 use crate::options::{Location, Options};
-use crate::store::{DirStore, Generation};
+use crate::store::{DirStore, FileBytes, Generation};
 
 /// The generations of one run, wherever they are kept.
 #[derive(Debug)]
@@ -96,11 +96,11 @@ impl Store {
     }
 
     /// Reads a whole generation.
-    pub(crate) fn read(&self, path: &Path) -> Result<Vec<u8>> {
+    pub(crate) fn read(&self, path: &Path) -> Result<FileBytes> {
         match self {
             Store::Dir(store) => store.read(path),
             #[cfg(feature = "object-store")]
-            Store::Bucket(store) => store.read(path),
+            Store::Bucket(store) => store.read(path).map(FileBytes::Read),
         }
     }
 

@@ -15,7 +15,7 @@ mod fs;
 #[cfg(test)]
 pub(crate) mod sim;
 
-pub(crate) use fs::{FileSystem, StdFs};
+pub(crate) use fs::{FileBytes, FileSystem, StdFs, read_file};
 
 /// Extension of generation files.
 const EXTENSION: &str = ".ckpt";
@@ -228,7 +228,7 @@ impl DirStore {
     }
 
     /// Reads a whole file; errors name the path.
-    pub fn read(&self, path: &Path) -> Result<Vec<u8>> {
+    pub fn read(&self, path: &Path) -> Result<FileBytes> {
         self.fs.read(path).map_err(|e| Error::io("read", path, e))
     }
 

@@ -20,7 +20,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::fs::{Entry, FileSystem, NewFile};
+use super::fs::{Entry, FileBytes, FileSystem, NewFile};
 
 /// A step that changes the disk, as counted by the simulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,10 +394,10 @@ impl FileSystem for Sim {
             .collect())
     }
 
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+    fn read(&self, path: &Path) -> io::Result<FileBytes> {
         let state = self.alive()?;
         let inode = state.disk.lookup(path)?;
-        Ok(state.disk.inodes[inode].data.clone())
+        Ok(FileBytes::Read(state.disk.inodes[inode].data.clone()))
     }
 
     fn exists(&self, path: &Path) -> io::Result<bool> {
