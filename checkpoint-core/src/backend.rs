@@ -104,10 +104,11 @@ impl Store {
         }
     }
 
-    /// Deletes all but the newest `keep` generations.
+    /// Deletes all but the newest `keep` generations; in a directory, large
+    /// ones on another thread ([`DirStore::prune_soon`]).
     pub(crate) fn prune(&self, keep: usize) -> Result<()> {
         match self {
-            Store::Dir(store) => store.prune(keep),
+            Store::Dir(store) => store.prune_soon(keep),
             #[cfg(feature = "object-store")]
             Store::Bucket(store) => store.prune(keep),
         }

@@ -678,8 +678,10 @@ impl Checkpoint {
     }
 
     /// Waits until the latest save is on disk (with background writes it may
-    /// still be in flight) and returns its file; `None` if checkpointing is
-    /// off or that save failed (a warning said so).
+    /// still be in flight), and the old generations it replaced are deleted
+    /// (a large one is deleted on another thread), and returns its file;
+    /// `None` if checkpointing is off or that save failed (a warning said
+    /// so).
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
@@ -690,6 +692,13 @@ impl Checkpoint {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn flush(&mut self) -> Result<Option<PathBuf>> {
+        let saved = self.wait_for_writer();
+        crate::store::wait_for_deletions();
+        saved
+    }
+
+    /// Waits for the save in flight, if any, and accounts for it.
+    fn wait_for_writer(&mut self) -> Result<Option<PathBuf>> {
         let outcome = self
             .storage
             .as_mut()
@@ -1089,7 +1098,7 @@ impl Checkpoint {
             return Ok(());
         }
         let began = Instant::now();
-        self.flush()?;
+        self.wait_for_writer()?;
         let header = Header {
             identity: self.identity.clone(),
             schema_fingerprint: schema,

@@ -12,16 +12,23 @@ use crate::error::{Error, Result};
 #[cfg(test)]
 mod faults;
 mod fs;
+mod janitor;
 #[cfg(test)]
 pub(crate) mod sim;
 
 pub(crate) use fs::{FileBytes, FileSystem, StdFs, read_file};
+pub(crate) use janitor::wait_idle as wait_for_deletions;
 
 /// Extension of generation files.
 const EXTENSION: &str = ".ckpt";
 
 /// Suffix given to files moved aside by [`DirStore::move_aside`].
 pub(crate) const STALE_SUFFIX: &str = ".stale";
+
+/// Old generations at least this large are renamed out of the way and
+/// deleted on another thread by [`DirStore::prune_soon`]; smaller ones are
+/// deleted in microseconds, in place.
+const DELETE_ELSEWHERE_FROM: u64 = 16 << 20;
 
 /// Makes temp-file names unique within the process, across stores and
 /// threads (the pid makes them unique across processes).
@@ -123,14 +130,20 @@ impl DirStore {
     /// refuses a symlink planted at its name.
     pub fn write_generation(&self, number: u64, bytes: &[u8]) -> Result<PathBuf> {
         let target = self.generation_path(number);
-        let temp = self.dir.join(format!(
+        self.write_via(&self.temp_path(number), &target, bytes)?;
+        Ok(target)
+    }
+
+    /// A new temp-file name for generation `number`:
+    /// `.{stem}.g{number}.{pid}.{counter}.tmp`, unique in the process (the
+    /// counter) and across processes (the pid).
+    fn temp_path(&self, number: u64) -> PathBuf {
+        self.dir.join(format!(
             ".{}.g{number}.{}.{}.tmp",
             self.stem,
             std::process::id(),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        self.write_via(&temp, &target, bytes)?;
-        Ok(target)
+        ))
     }
 
     /// The save protocol: `bytes` to the new file `temp`, fsync, rename
@@ -179,6 +192,30 @@ impl DirStore {
         self.remove_files(old.map(|g| g.path))
     }
 
+    /// [`DirStore::prune`], except that a large old generation is renamed
+    /// to a temp-file name and deleted on another thread (see
+    /// `store/janitor.rs`): what a save calls, so that it does not wait for
+    /// the file system to free the blocks. [`wait_for_deletions`] waits
+    /// for those deletions.
+    pub fn prune_soon(&self, keep: usize) -> Result<()> {
+        let mut now = Vec::new();
+        for old in self.list_generations()?.into_iter().skip(keep) {
+            let large = self
+                .fs
+                .len(&old.path)
+                .is_ok_and(|len| len >= DELETE_ELSEWHERE_FROM);
+            if large {
+                let doomed = self.temp_path(old.number);
+                if self.fs.rename(&old.path, &doomed).is_ok() {
+                    janitor::delete_soon(Arc::clone(&self.fs), doomed);
+                    continue;
+                }
+            }
+            now.push(old.path);
+        }
+        self.remove_files(now)
+    }
+
     /// Renames a bad or stale file to `{file}.stale` (or `{file}.stale.1`,
     /// `.stale.2`, ... if taken) so it is out of the way but kept for
     /// inspection, and returns the new path. `why` is recorded in a
@@ -224,6 +261,9 @@ impl DirStore {
     /// returns the first error.
     pub fn remove_all(&self) -> Result<()> {
         let deleted = self.prune(0);
+        // Old generations renamed for the janitor, should it not have
+        // deleted them yet.
+        self.clean_temp_files();
         deleted.and(self.sync_dir())
     }
 
@@ -232,8 +272,9 @@ impl DirStore {
         self.fs.read(path).map_err(|e| Error::io("read", path, e))
     }
 
-    /// Deletes temp files this run's saves left behind when a process died
-    /// mid-save (`.{stem}.g{N}.{pid}.{counter}.tmp`), and returns the paths
+    /// Deletes temp files this run left behind (`.{stem}.g{N}.{pid}.{counter}.tmp`):
+    /// a save's, when a process died mid-save, or an old generation renamed
+    /// for deletion that the process exited before deleting. Returns the paths
     /// it deleted. Safe only while holding the run's lock, which makes the
     /// caller the only writer for this stem.
     ///
@@ -438,6 +479,42 @@ mod tests {
         assert_eq!(numbers(&store), [123_456_789, 10]);
         store.remove_all().expect("remove all");
         assert!(numbers(&store).is_empty());
+    }
+
+    #[test]
+    fn large_old_generations_are_deleted_on_another_thread() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(tmp.path(), "big").expect("open");
+        let large = vec![7_u8; DELETE_ELSEWHERE_FROM as usize];
+        for n in 1..=3 {
+            store.write_generation(n, &large).expect("write");
+        }
+        store.write_generation(4, b"small").expect("write");
+        store.prune_soon(1).expect("prune");
+        // At once: the old generations are gone from the listing (renamed),
+        // the newest is untouched.
+        assert_eq!(numbers(&store), [4]);
+        assert_eq!(fs::read(store.generation_path(4)).unwrap(), b"small");
+        // Once the deletions are done, nothing but the newest is left.
+        wait_for_deletions();
+        let names: Vec<String> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["big.g00000004.ckpt"]);
+    }
+
+    #[test]
+    fn remove_all_sweeps_generations_renamed_for_deletion() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(tmp.path(), "run").expect("open");
+        store.write_generation(1, b"one").expect("write");
+        // What a deletion lost with its process leaves.
+        let doomed = store.temp_path(1);
+        fs::rename(store.generation_path(1), &doomed).expect("rename");
+        store.remove_all().expect("remove all");
+        assert!(!doomed.exists());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 
     #[test]

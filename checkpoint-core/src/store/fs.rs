@@ -32,6 +32,8 @@ pub(crate) trait FileSystem: fmt::Debug + Send + Sync {
     fn read(&self, path: &Path) -> io::Result<FileBytes>;
     /// Whether anything (a dangling symlink included) is at `path`.
     fn exists(&self, path: &Path) -> io::Result<bool>;
+    /// The length of the file at `path` (a symlink is not followed).
+    fn len(&self, path: &Path) -> io::Result<u64>;
 }
 
 /// A file just created by [`FileSystem::create_new`].
@@ -146,6 +148,10 @@ impl FileSystem for StdFs {
 
     fn read(&self, path: &Path) -> io::Result<FileBytes> {
         read_file(path)
+    }
+
+    fn len(&self, path: &Path) -> io::Result<u64> {
+        Ok(fs::symlink_metadata(path)?.len())
     }
 
     fn exists(&self, path: &Path) -> io::Result<bool> {

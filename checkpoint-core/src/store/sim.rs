@@ -400,6 +400,12 @@ impl FileSystem for Sim {
         Ok(FileBytes::Read(state.disk.inodes[inode].data.clone()))
     }
 
+    fn len(&self, path: &Path) -> io::Result<u64> {
+        let state = self.alive()?;
+        let inode = state.disk.lookup(path)?;
+        Ok(state.disk.inodes[inode].data.len() as u64)
+    }
+
     fn exists(&self, path: &Path) -> io::Result<bool> {
         let state = self.alive()?;
         Ok(state.disk.lookup(path).is_ok() || state.disk.dirs.contains_key(path))
