@@ -1128,6 +1128,13 @@ impl Checkpoint {
             buffer,
             room,
             zstd_level: self.options.zstd_level,
+            // A save the computation waits for may use every core; a
+            // background one leaves them to the computation.
+            zstd_workers: if self.options.background {
+                0
+            } else {
+                std::thread::available_parallelism().map_or(0, |n| n.get().min(4) as u32)
+            },
             keep: self.options.keep,
             announce: !self.quiet_saves,
         };

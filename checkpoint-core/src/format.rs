@@ -152,7 +152,7 @@ pub fn encode_state<S: Serialize + ?Sized>(
     level: Option<i32>,
 ) -> Result<(Codec, u64, Vec<u8>)> {
     let raw = serialize_state(state, 0, Vec::new())?;
-    Ok(match compress_state(&raw, 0, level)? {
+    Ok(match compress_state(&raw, 0, level, 0)? {
         Some((codec, compressed)) => (codec, raw.len() as u64, compressed),
         None => (Codec::Raw, raw.len() as u64, raw),
     })
@@ -201,17 +201,26 @@ const SAMPLE_PIECE: usize = 64 << 10;
 /// writes and fsyncs (0.3 to 1.2 GB/s here), so a 6% saving costs seconds.
 const WORTH_COMPRESSING: f64 = 0.9;
 
+/// States at least this large are compressed by `workers` threads when a
+/// save asks for them; below it, starting threads costs more than it saves.
+const PARALLEL_FROM: usize = 8 << 20;
+
 /// The second half of a save, which a background writer runs off the
 /// compute thread: compresses the state (`buffer[room..]`) at `level` when
 /// that makes it smaller, into a new buffer with the same room before it.
 /// `None`: store the state as it is.
 ///
 /// A large state is sampled first, so an incompressible one costs a few
-/// milliseconds to recognize instead of a full compression pass.
+/// milliseconds to recognize instead of a full compression pass. With
+/// `workers` > 0 a large state is compressed by that many zstd threads
+/// (the file is the same format): a save the computation waits for uses
+/// the cores it leaves idle; 256 MiB of compressible doubles take 80 ms
+/// instead of 120 ms on 2 cores.
 pub fn compress_state(
     buffer: &[u8],
     room: usize,
     level: Option<i32>,
+    workers: u32,
 ) -> Result<Option<(Codec, Vec<u8>)>> {
     let (Some(level), Some(raw)) = (level, buffer.get(room..)) else {
         return Ok(None);
@@ -238,6 +247,9 @@ pub fn compress_state(
     encoder
         .set_pledged_src_size(Some(raw.len() as u64))
         .map_err(failed)?;
+    if workers > 0 && raw.len() >= PARALLEL_FROM {
+        encoder.multithread(workers).map_err(failed)?;
+    }
     std::io::Write::write_all(&mut encoder, raw).map_err(failed)?;
     let out = encoder.finish().map_err(failed)?;
     Ok((out.len() - room < raw.len()).then_some((Codec::Zstd { level }, out)))

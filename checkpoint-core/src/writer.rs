@@ -28,6 +28,9 @@ pub(crate) struct Job {
     pub buffer: Vec<u8>,
     pub room: usize,
     pub zstd_level: Option<i32>,
+    /// zstd threads for a large state (0: compress on this thread); see
+    /// [`format::compress_state`].
+    pub zstd_workers: u32,
     /// Generations to keep after this one is durable.
     pub keep: usize,
     /// Print a line on stderr for this save (no progress bar shows it).
@@ -51,16 +54,17 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
     let mut header = job.header;
     header.state_len = job.buffer.len().saturating_sub(job.room) as u64;
     // The file is assembled around the payload where it lies: no copy.
-    let (mut file, spare) = match format::compress_state(&job.buffer, job.room, job.zstd_level)? {
-        Some((codec, compressed)) => {
-            header.codec = codec;
-            (compressed, Some(job.buffer))
-        }
-        None => {
-            header.codec = Codec::Raw;
-            (job.buffer, None)
-        }
-    };
+    let (mut file, spare) =
+        match format::compress_state(&job.buffer, job.room, job.zstd_level, job.zstd_workers)? {
+            Some((codec, compressed)) => {
+                header.codec = codec;
+                (compressed, Some(job.buffer))
+            }
+            None => {
+                header.codec = Codec::Raw;
+                (job.buffer, None)
+            }
+        };
     let start = format::finish_file(&header, &mut file, job.room)?;
     let path = store.write_generation(job.number, &file[start..])?;
     if let Err(err) = store.prune(job.keep) {
