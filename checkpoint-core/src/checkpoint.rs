@@ -1130,11 +1130,7 @@ impl Checkpoint {
             zstd_level: self.options.zstd_level,
             // A save the computation waits for may use every core; a
             // background one leaves them to the computation.
-            zstd_workers: if self.options.background {
-                0
-            } else {
-                std::thread::available_parallelism().map_or(0, |n| n.get().min(4) as u32)
-            },
+            zstd_parallel: !self.options.background,
             keep: self.options.keep,
             announce: !self.quiet_saves,
         };

@@ -152,7 +152,7 @@ pub fn encode_state<S: Serialize + ?Sized>(
     level: Option<i32>,
 ) -> Result<(Codec, u64, Vec<u8>)> {
     let raw = serialize_state(state, 0, Vec::new())?;
-    Ok(match compress_state(&raw, 0, level, 0)? {
+    Ok(match compress_state(&raw, 0, level, false)? {
         Some((codec, compressed)) => (codec, raw.len() as u64, compressed),
         None => (Codec::Raw, raw.len() as u64, raw),
     })
@@ -212,15 +212,15 @@ const PARALLEL_FROM: usize = 8 << 20;
 ///
 /// A large state is sampled first, so an incompressible one costs a few
 /// milliseconds to recognize instead of a full compression pass. With
-/// `workers` > 0 a large state is compressed by that many zstd threads
-/// (the file is the same format): a save the computation waits for uses
-/// the cores it leaves idle; 256 MiB of compressible doubles take 80 ms
+/// `parallel`, a large state is compressed by a zstd thread per core (up
+/// to 4; the file is the same): a save the computation waits for uses the
+/// cores it leaves idle; 256 MiB of compressible doubles take 80 ms
 /// instead of 120 ms on 2 cores.
 pub fn compress_state(
     buffer: &[u8],
     room: usize,
     level: Option<i32>,
-    workers: u32,
+    parallel: bool,
 ) -> Result<Option<(Codec, Vec<u8>)>> {
     let (Some(level), Some(raw)) = (level, buffer.get(room..)) else {
         return Ok(None);
@@ -247,12 +247,21 @@ pub fn compress_state(
     encoder
         .set_pledged_src_size(Some(raw.len() as u64))
         .map_err(failed)?;
-    if workers > 0 && raw.len() >= PARALLEL_FROM {
-        encoder.multithread(workers).map_err(failed)?;
+    if parallel && raw.len() >= PARALLEL_FROM {
+        encoder.multithread(zstd_workers()).map_err(failed)?;
     }
     std::io::Write::write_all(&mut encoder, raw).map_err(failed)?;
     let out = encoder.finish().map_err(failed)?;
     Ok((out.len() - room < raw.len()).then_some((Codec::Zstd { level }, out)))
+}
+
+/// zstd threads for a parallel compression: one per core, up to 4 (more
+/// gain little at the fast levels checkpoints use). Asked of the system
+/// once: on Linux the answer reads cgroup files, tens of microseconds.
+fn zstd_workers() -> u32 {
+    static WORKERS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *WORKERS
+        .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4) as u32))
 }
 
 /// Completes a checkpoint file around the payload `buffer[room..]`: writes

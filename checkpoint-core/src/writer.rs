@@ -28,9 +28,8 @@ pub(crate) struct Job {
     pub buffer: Vec<u8>,
     pub room: usize,
     pub zstd_level: Option<i32>,
-    /// zstd threads for a large state (0: compress on this thread); see
-    /// [`format::compress_state`].
-    pub zstd_workers: u32,
+    /// Compress a large state on every core; see [`format::compress_state`].
+    pub zstd_parallel: bool,
     /// Generations to keep after this one is durable.
     pub keep: usize,
     /// Print a line on stderr for this save (no progress bar shows it).
@@ -55,7 +54,7 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
     header.state_len = job.buffer.len().saturating_sub(job.room) as u64;
     // The file is assembled around the payload where it lies: no copy.
     let (mut file, spare) =
-        match format::compress_state(&job.buffer, job.room, job.zstd_level, job.zstd_workers)? {
+        match format::compress_state(&job.buffer, job.room, job.zstd_level, job.zstd_parallel)? {
             Some((codec, compressed)) => {
                 header.codec = codec;
                 (compressed, Some(job.buffer))
