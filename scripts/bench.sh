@@ -3,7 +3,7 @@
 # against its baseline measured in the same run, with its target), then
 # measures saves from 1 MiB to 1 GiB and draws docs/save-cost.png.
 #
-#   scripts/bench.sh                            # the full run, ~10 minutes
+#   scripts/bench.sh                            # the full run, ~2 minutes here
 #   CHECKPOINT_BENCH_SCALE=0.05 scripts/bench.sh --no-sweep   # a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
