@@ -9,7 +9,7 @@ mod common;
 
 use std::fmt::Write as _;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{
     Finished, Rng, Running, assert_only_locks_left, command, generations, run, run_ok, temp_dir,
@@ -59,6 +59,7 @@ fn kill_repeatedly_then_finish(torture: &Torture) {
     let mut finished_early = None;
     let mut completed_under_kill = false;
     for attempt in 0..torture.kills {
+        let spawned = Instant::now();
         let mut running = Running::spawn(&mut command(example, dir.path(), &args));
         if attempt == 0 {
             // Some progress must exist to be carried over: wait for it.
@@ -71,6 +72,7 @@ fn kill_repeatedly_then_finish(torture: &Torture) {
         let after_ms = rng.between(torture.kill_after_ms.0, torture.kill_after_ms.1);
         thread::sleep(Duration::from_millis(after_ms));
         let killed = running.kill();
+        let lived = spawned.elapsed();
         let resumed_at = killed.resumed_at();
         writeln!(
             history,
@@ -83,6 +85,15 @@ fn kill_repeatedly_then_finish(torture: &Torture) {
             // The kill landed after the computation returned and removed
             // its checkpoint, while the process was printing or exiting:
             // the computation is complete, and the next run is a new one.
+            // Unless the run could not have got that far: its remaining
+            // iterations each sleep `delay_ms`.
+            let remaining = torture.n - resumed_at.unwrap_or(0);
+            assert!(
+                lived >= Duration::from_millis(remaining * torture.delay_ms),
+                "run {attempt} was killed {lived:?} after it started, too soon to finish its {remaining} remaining iterations of {} ms, yet no checkpoint is left: one was lost\n{history}{}",
+                torture.delay_ms,
+                killed.describe()
+            );
             assert!(
                 killed.result().is_empty() || killed.result() == expected,
                 "run {attempt} finished its computation with a wrong result before the kill\n{history}{}",

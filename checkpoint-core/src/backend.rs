@@ -95,7 +95,8 @@ impl Store {
         }
     }
 
-    /// Reads a whole generation.
+    /// A whole generation: mapped if it is a large file, fetched if it is
+    /// an object.
     pub(crate) fn read(&self, path: &Path) -> Result<FileBytes> {
         match self {
             Store::Dir(store) => store.read(path),
@@ -111,6 +112,16 @@ impl Store {
             Store::Dir(store) => store.prune_soon(keep),
             #[cfg(feature = "object-store")]
             Store::Bucket(store) => store.prune(keep),
+        }
+    }
+
+    /// Waits until the old generations pruned on another thread are
+    /// deleted (a directory's large ones; see [`DirStore::prune_soon`]).
+    pub(crate) fn wait_for_deletions(&self) {
+        match self {
+            Store::Dir(store) => store.wait_for_deletions(),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(_) => {}
         }
     }
 

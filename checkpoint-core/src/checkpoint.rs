@@ -693,7 +693,9 @@ impl Checkpoint {
     /// ```
     pub fn flush(&mut self) -> Result<Option<PathBuf>> {
         let saved = self.wait_for_writer();
-        crate::store::wait_for_deletions();
+        if let Some(storage) = &self.storage {
+            storage.store.wait_for_deletions();
+        }
         saved
     }
 

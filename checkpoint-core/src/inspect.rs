@@ -93,7 +93,9 @@ pub struct FileInfo {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn read_header(path: &Path) -> Result<FileInfo> {
-    let bytes = store::read_file(path).map_err(|e| Error::io("read", path, e))?;
+    // Read, not mapped: the CLI holds no run's lock, so a run may be
+    // replacing files beside it (see `store/fs.rs` on mapping).
+    let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
     let (header, payload) =
         format::decode_file(&bytes, &Limits::default()).map_err(|reason| Error::Corrupt {
             path: path.to_path_buf(),

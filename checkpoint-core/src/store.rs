@@ -16,8 +16,7 @@ mod janitor;
 #[cfg(test)]
 pub(crate) mod sim;
 
-pub(crate) use fs::{FileBytes, FileSystem, StdFs, read_file};
-pub(crate) use janitor::wait_idle as wait_for_deletions;
+pub(crate) use fs::{FileBytes, FileSystem, StdFs};
 
 /// Extension of generation files.
 const EXTENSION: &str = ".ckpt";
@@ -40,6 +39,10 @@ pub struct DirStore {
     fs: Arc<dyn FileSystem>,
     dir: PathBuf,
     stem: String,
+    /// Old generations of this store being deleted on another thread.
+    deletions: Arc<janitor::Deletions>,
+    /// Old generations at least this large are deleted on another thread.
+    delete_elsewhere_from: u64,
 }
 
 /// One generation file: a complete checkpoint, numbered in save order.
@@ -77,7 +80,17 @@ impl DirStore {
             fs,
             dir: dir.to_path_buf(),
             stem: stem.to_owned(),
+            deletions: Arc::default(),
+            delete_elsewhere_from: DELETE_ELSEWHERE_FROM,
         })
+    }
+
+    /// Sets the size from which [`DirStore::prune_soon`] deletes on another
+    /// thread, so that tests can take that path with small files.
+    #[cfg(test)]
+    pub(crate) fn with_delete_elsewhere_from(mut self, bytes: u64) -> DirStore {
+        self.delete_elsewhere_from = bytes;
+        self
     }
 
     /// The path generation `number` has (or would have):
@@ -129,6 +142,9 @@ impl DirStore {
     /// without following it; the temp file is created with `O_EXCL`, which
     /// refuses a symlink planted at its name.
     pub fn write_generation(&self, number: u64, bytes: &[u8]) -> Result<PathBuf> {
+        // The previous save's old generations are gone before this one
+        // takes room: never more files on disk than keep + 1.
+        self.wait_for_deletions();
         let target = self.generation_path(number);
         self.write_via(&self.temp_path(number), &target, bytes)?;
         Ok(target)
@@ -181,7 +197,9 @@ impl DirStore {
     ///
     /// The directory is not fsynced here: a deletion lost in a crash only
     /// brings back an older generation, which the next prune deletes, and
-    /// the next save's directory fsync makes it durable anyway. That saves
+    /// the next save's directory fsync makes it durable anyway (a deletion
+    /// [`DirStore::prune_soon`] handed to another thread included: the next
+    /// save waits for it first). That saves
     /// a journal commit per save (measured by `cargo bench -p
     /// checkpoint-bench`: small durable saves went from 0.71 to 0.92-1.0
     /// times the rate of a bare write + fsync + rename + fsync(dir)).
@@ -195,25 +213,31 @@ impl DirStore {
     /// [`DirStore::prune`], except that a large old generation is renamed
     /// to a temp-file name and deleted on another thread (see
     /// `store/janitor.rs`): what a save calls, so that it does not wait for
-    /// the file system to free the blocks. [`wait_for_deletions`] waits
-    /// for those deletions.
+    /// the file system to free the blocks. [`DirStore::wait_for_deletions`]
+    /// waits for those deletions; the next write does too.
     pub fn prune_soon(&self, keep: usize) -> Result<()> {
         let mut now = Vec::new();
         for old in self.list_generations()?.into_iter().skip(keep) {
             let large = self
                 .fs
                 .len(&old.path)
-                .is_ok_and(|len| len >= DELETE_ELSEWHERE_FROM);
+                .is_ok_and(|len| len >= self.delete_elsewhere_from);
             if large {
                 let doomed = self.temp_path(old.number);
                 if self.fs.rename(&old.path, &doomed).is_ok() {
-                    janitor::delete_soon(Arc::clone(&self.fs), doomed);
+                    janitor::delete_soon(Arc::clone(&self.fs), doomed, &self.deletions);
                     continue;
                 }
             }
             now.push(old.path);
         }
         self.remove_files(now)
+    }
+
+    /// Waits until the old generations [`DirStore::prune_soon`] handed to
+    /// another thread are deleted.
+    pub fn wait_for_deletions(&self) {
+        self.deletions.wait();
     }
 
     /// Renames a bad or stale file to `{file}.stale` (or `{file}.stale.1`,
@@ -260,14 +284,14 @@ impl DirStore {
     /// completed), then fsyncs the directory. Tries every deletion and
     /// returns the first error.
     pub fn remove_all(&self) -> Result<()> {
+        self.wait_for_deletions();
         let deleted = self.prune(0);
-        // Old generations renamed for the janitor, should it not have
-        // deleted them yet.
-        self.clean_temp_files();
         deleted.and(self.sync_dir())
     }
 
-    /// Reads a whole file; errors name the path.
+    /// A whole generation file, mapped if it is large (see
+    /// `store/fs.rs`: only while holding the run's lock); errors name the
+    /// path.
     pub fn read(&self, path: &Path) -> Result<FileBytes> {
         self.fs.read(path).map_err(|e| Error::io("read", path, e))
     }
@@ -427,6 +451,7 @@ mod tests {
     use super::*;
     use std::fs::{self, File};
     use std::os::unix::fs::{PermissionsExt, symlink};
+    use std::sync::{Mutex, mpsc};
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).expect("stat").permissions().mode() & 0o777
@@ -481,40 +506,111 @@ mod tests {
         assert!(numbers(&store).is_empty());
     }
 
-    #[test]
-    fn large_old_generations_are_deleted_on_another_thread() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let store = DirStore::open(tmp.path(), "big").expect("open");
-        let large = vec![7_u8; DELETE_ELSEWHERE_FROM as usize];
-        for n in 1..=3 {
-            store.write_generation(n, &large).expect("write");
+    /// The real file system, except that deleting waits until the test
+    /// lets it, and records which thread deleted.
+    #[derive(Debug)]
+    struct GatedDeletes {
+        gate: Mutex<mpsc::Receiver<()>>,
+        deleted_by: Mutex<Vec<String>>,
+    }
+
+    impl FileSystem for GatedDeletes {
+        fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+            StdFs.create_dir_all(dir)
         }
-        store.write_generation(4, b"small").expect("write");
-        store.prune_soon(1).expect("prune");
-        // At once: the old generations are gone from the listing (renamed),
-        // the newest is untouched.
-        assert_eq!(numbers(&store), [4]);
-        assert_eq!(fs::read(store.generation_path(4)).unwrap(), b"small");
-        // Once the deletions are done, nothing but the newest is left.
-        wait_for_deletions();
-        let names: Vec<String> = fs::read_dir(tmp.path())
+        fn create_new(&self, path: &Path) -> io::Result<Box<dyn super::fs::NewFile>> {
+            StdFs.create_new(path)
+        }
+        fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+            StdFs.rename(from, to)
+        }
+        fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+            StdFs.sync_dir(dir)
+        }
+        fn remove_file(&self, path: &Path) -> io::Result<()> {
+            let thread = std::thread::current().name().unwrap_or("?").to_owned();
+            self.deleted_by.lock().unwrap().push(thread);
+            // A deletion on the test's own thread would wait forever: it
+            // fails instead, after long enough for any other thread.
+            self.gate
+                .lock()
+                .unwrap()
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .map_err(|_| io::Error::other("the test did not let this deletion happen"))?;
+            StdFs.remove_file(path)
+        }
+        fn list(&self, dir: &Path) -> io::Result<Vec<super::fs::Entry>> {
+            StdFs.list(dir)
+        }
+        fn read(&self, path: &Path) -> io::Result<FileBytes> {
+            StdFs.read(path)
+        }
+        fn exists(&self, path: &Path) -> io::Result<bool> {
+            StdFs.exists(path)
+        }
+        fn len(&self, path: &Path) -> io::Result<u64> {
+            StdFs.len(path)
+        }
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names, ["big.g00000004.ckpt"]);
+        names.sort();
+        names
     }
 
     #[test]
-    fn remove_all_sweeps_generations_renamed_for_deletion() {
+    fn large_old_generations_are_deleted_on_another_thread() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let store = DirStore::open(tmp.path(), "run").expect("open");
-        store.write_generation(1, b"one").expect("write");
-        // What a deletion lost with its process leaves.
-        let doomed = store.temp_path(1);
-        fs::rename(store.generation_path(1), &doomed).expect("rename");
-        store.remove_all().expect("remove all");
-        assert!(!doomed.exists());
-        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+        let (let_delete, gate) = mpsc::channel();
+        let gated = Arc::new(GatedDeletes {
+            gate: Mutex::new(gate),
+            deleted_by: Mutex::default(),
+        });
+        let store = DirStore::open_on(gated.clone(), tmp.path(), "big")
+            .expect("open")
+            .with_delete_elsewhere_from(8);
+        store.write_generation(1, b"large one").expect("write");
+        store.write_generation(2, b"large two").expect("write");
+        store.write_generation(3, b"small").expect("write");
+        // Returns while the deletions cannot happen: they are elsewhere.
+        store.prune_soon(1).expect("prune");
+        // The old generations are out of the listing at once (renamed to
+        // temp-file names); the newest is untouched; the small one among
+        // them would have been deleted here, but there is none.
+        assert_eq!(numbers(&store), [3]);
+        assert_eq!(fs::read(store.generation_path(3)).unwrap(), b"small");
+        let names = names_in(tmp.path());
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(
+            names.iter().filter(|n| store.is_temp_file(n)).count() == 2,
+            "{names:?}"
+        );
+        // Once let through and waited for, nothing but the newest is left,
+        // deleted by the janitor thread.
+        let_delete.send(()).unwrap();
+        let_delete.send(()).unwrap();
+        store.wait_for_deletions();
+        assert_eq!(names_in(tmp.path()), ["big.g00000003.ckpt"]);
+        assert_eq!(
+            *gated.deleted_by.lock().unwrap(),
+            ["checkpoint-janitor", "checkpoint-janitor"]
+        );
+    }
+
+    #[test]
+    fn small_old_generations_are_deleted_in_place() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::open(tmp.path(), "small").expect("open");
+        for n in 1..=3 {
+            store.write_generation(n, b"small").expect("write");
+        }
+        store.prune_soon(1).expect("prune");
+        // Nothing was handed elsewhere: the directory is final already.
+        assert_eq!(names_in(tmp.path()), ["small.g00000003.ckpt"]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The macro-free API's options, end to end through real files: background
 //! writes complete before `flush`, `finish` and drop return; `expire`
 //! ignores old checkpoints; `every_auto` follows Daly's formula for the
-//! measured save cost; a bad signal name is an error naming it.
+//! measured save cost; a bad signal name is an error naming it; large
+//! states (deleted elsewhere, mapped, compressed in parallel) come back the
+//! same.
 
 use std::fs;
 use std::path::Path;
@@ -22,6 +24,12 @@ fn names_in(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// What a new run named `name` in `dir` restores.
+fn restored(name: &str, dir: &Path) -> Option<Vec<u64>> {
+    let mut run = Checkpoint::builder(name).dir(dir).open().expect("reopen");
+    run.restore::<Vec<u64>>().expect("restore")
 }
 
 fn quiet() {
@@ -47,15 +55,7 @@ fn background_saves_are_on_disk_after_flush_drop_and_finish() {
     // Drop lets the save in flight complete: the restore sees the newest.
     run.save(&vec![7_u64; 10]).expect("save");
     drop(run);
-    let mut run = Checkpoint::builder("background")
-        .dir(dir.path())
-        .open()
-        .expect("reopen");
-    assert_eq!(
-        run.restore::<Vec<u64>>().expect("restore"),
-        Some(vec![7; 10])
-    );
-    drop(run);
+    assert_eq!(restored("background", dir.path()), Some(vec![7; 10]));
 
     // finish waits too, and keep_on_success keeps that last file.
     let mut run = Checkpoint::builder("kept")
@@ -67,11 +67,7 @@ fn background_saves_are_on_disk_after_flush_drop_and_finish() {
     let stats = run.finish().expect("finish");
     assert_eq!(stats.saves, 1);
     assert!(stats.bytes_written > 0);
-    let mut run = Checkpoint::builder("kept")
-        .dir(dir.path())
-        .open()
-        .expect("reopen");
-    assert_eq!(run.restore::<Vec<u64>>().expect("restore"), Some(state));
+    assert_eq!(restored("kept", dir.path()), Some(state));
 }
 
 #[test]
@@ -94,14 +90,7 @@ fn saves_in_a_row_each_wait_for_the_one_in_flight_and_old_generations_go() {
         .collect();
     assert_eq!(files.len(), 2, "{files:?}");
     drop(run);
-    let mut run = Checkpoint::builder("pruned")
-        .dir(dir.path())
-        .open()
-        .expect("reopen");
-    assert_eq!(
-        run.restore::<Vec<u64>>().expect("restore"),
-        Some(vec![19; 50_000])
-    );
+    assert_eq!(restored("pruned", dir.path()), Some(vec![19; 50_000]));
 }
 
 #[test]
@@ -215,4 +204,74 @@ fn an_unknown_signal_name_is_an_error_naming_it() {
             .open()
             .is_ok()
     );
+}
+
+/// `len` distinct pseudo-random words: they do not compress.
+fn noise(len: usize, seed: u64) -> Vec<u64> {
+    let mut s = seed;
+    (0..len)
+        .map(|_| {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let z = (s ^ (s >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z ^ (z >> 27)
+        })
+        .collect()
+}
+
+/// Large states take other paths than small ones: old generations of
+/// 16 MiB or more are deleted on another thread, files of 1 MiB or more
+/// are mapped to restore them, and a save the computation waits for
+/// compresses 8 MiB or more on several threads. Each must give back the
+/// same state, leave nothing behind, and catch a damaged file.
+#[test]
+fn large_states_take_the_fast_paths_and_come_back_the_same() {
+    quiet();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let states: Vec<Vec<u64>> = (0..3).map(|seed| noise(3 << 20, seed)).collect();
+    let mut run = Checkpoint::builder("large")
+        .dir(dir.path())
+        .background(false)
+        .keep(2)
+        .open()
+        .expect("open");
+    for state in &states {
+        run.save(state).expect("save");
+    }
+    run.flush().expect("flush");
+    // The first generation went to the janitor and is gone after flush.
+    let names = names_in(dir.path());
+    assert_eq!(names.len(), 3, "two generations and the lock: {names:?}");
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    let newest = run.flush().expect("flush").expect("saved");
+    drop(run);
+
+    // Restored from a mapped file.
+    assert_eq!(restored("large", dir.path()), Some(states[2].clone()));
+
+    // A flipped byte in the middle of the mapped newest file is caught: the
+    // run falls back to the generation before.
+    let mut bytes = fs::read(&newest).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    fs::write(&newest, bytes).expect("damage");
+    assert_eq!(restored("large", dir.path()), Some(states[1].clone()));
+
+    // A compressible 16 MiB state, compressed on several threads.
+    let sparse: Vec<u64> = (0..2 << 20_u64)
+        .map(|i| if i % 16 == 0 { i } else { 0 })
+        .collect();
+    let mut run = Checkpoint::builder("sparse")
+        .dir(dir.path())
+        .background(false)
+        .open()
+        .expect("open");
+    run.save(&sparse).expect("save");
+    let file = run.flush().expect("flush").expect("saved");
+    let len = fs::metadata(&file).expect("stat").len();
+    assert!(
+        len < 4 << 20,
+        "16 MiB of mostly zeros compress: {len} bytes"
+    );
+    drop(run);
+    assert_eq!(restored("sparse", dir.path()), Some(sparse));
 }

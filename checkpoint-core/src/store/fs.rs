@@ -28,7 +28,7 @@ pub(crate) trait FileSystem: fmt::Debug + Send + Sync {
     fn remove_file(&self, path: &Path) -> io::Result<()>;
     /// The entries of `dir`.
     fn list(&self, dir: &Path) -> io::Result<Vec<Entry>>;
-    /// A whole file.
+    /// A whole file, read or (if large) mapped.
     fn read(&self, path: &Path) -> io::Result<FileBytes>;
     /// Whether anything (a dangling symlink included) is at `path`.
     fn exists(&self, path: &Path) -> io::Result<bool>;
@@ -78,28 +78,34 @@ impl Deref for FileBytes {
 /// checkpoint-bench`, row d). Below this, `read` is as fast and simpler.
 const MAP_FROM: u64 = 1 << 20;
 
-/// Reads the whole file at `path`, mapping it if it is large.
+/// Reads the whole file at `path`, mapping it if it is large. For a run's
+/// own generation files only, read while it holds the run's lock.
 ///
-/// Checkpoint files are never changed in place: a save writes a new
-/// temporary file and renames it over the old name, and deleting or
-/// renaming a mapped file leaves the mapping intact. Only something that
-/// truncates or rewrites the file in place while it is mapped (no part of
-/// this library does) could change the bytes under the decoder or fault
-/// the process.
-pub fn read_file(path: &Path) -> io::Result<FileBytes> {
+/// A mapping shows the file as it is now, not as it was when mapped: were
+/// the file truncated while mapped, touching the missing part would kill
+/// the process with `SIGBUS`, and were it rewritten in place, the bytes
+/// could change after the checksum was verified. Neither happens to a
+/// run's generation files while it holds the lock: every writer of this
+/// library creates a new temp file and renames it over the old name, and
+/// deleting or renaming a file leaves an existing mapping intact on local
+/// file systems. The README's "Limits" names what is left: another program
+/// that rewrites the files in place, and network file systems where
+/// another client's deletion can invalidate the mapping.
+fn read_file(path: &Path) -> io::Result<FileBytes> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     if len >= MAP_FROM {
-        // SAFETY: the mapping is read-only and private to this call's
-        // result; checkpoint files are only ever replaced by rename, never
-        // modified in place (see above), so the bytes stay as they were
-        // when mapped.
+        // SAFETY: read-only, and the file is not truncated or modified in
+        // place while mapped, by the argument above.
         if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
             return Ok(FileBytes::Mapped(map));
         }
         // A file system that cannot map files (some FUSE mounts) is read.
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(usize::try_from(len).unwrap_or(usize::MAX))
+        .map_err(io::Error::other)?;
     file.read_to_end(&mut bytes)?;
     Ok(FileBytes::Read(bytes))
 }
