@@ -926,9 +926,10 @@ impl Checkpoint {
             n => format!(" ({n} failed)"),
         };
         report::info(format_args!(
-            "summary of {} ({how}): {} saves{failed}, {} written; checkpointing took {:.3} s of {:.3} s ({share:.2}%) of the computation's time, writes {:.3} s",
+            "summary of {} ({how}): {} save{}{failed}, {} written; checkpointing took {:.3} s of {:.3} s ({share:.2}%) of the computation's time, writes {:.3} s",
             self.label,
             self.stats.saves,
+            if self.stats.saves == 1 { "" } else { "s" },
             report::bytes(self.stats.bytes_written),
             self.stats.stall_time.as_secs_f64(),
             elapsed.as_secs_f64(),
