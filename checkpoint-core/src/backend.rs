@@ -43,6 +43,11 @@ pub(crate) fn open(options: &Options, stem: &str) -> Result<Opened> {
     let (store, lock) = match options.resolved_location() {
         Location::Dir(dir) => {
             let store = DirStore::open_on(options.file_system(), &dir, stem)?;
+            #[cfg(test)]
+            let store = match options.delete_elsewhere_from {
+                Some(bytes) => store.with_delete_elsewhere_from(bytes),
+                None => store,
+            };
             let lock = if wait {
                 RunLock::wait_for(&dir, stem)?
             } else {

@@ -449,6 +449,14 @@ impl CheckpointBuilder {
         self
     }
 
+    /// Deletes old generations of `bytes` or more on another thread (unit
+    /// tests of that path with small states).
+    #[cfg(test)]
+    pub(crate) fn delete_elsewhere_from(mut self, bytes: u64) -> Self {
+        self.options.delete_elsewhere_from = Some(bytes);
+        self
+    }
+
     pub(crate) fn identity(mut self, identity: Identity, label: String) -> Self {
         let key = self.identity.key_fingerprint;
         self.identity = identity;

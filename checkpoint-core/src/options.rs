@@ -91,6 +91,10 @@ pub(crate) struct Options {
     /// A simulated disk for unit tests, instead of the real file system.
     #[cfg(test)]
     pub file_system: Option<Arc<dyn FileSystem>>,
+    /// In unit tests: the size from which old generations are deleted on
+    /// another thread, instead of 16 MiB.
+    #[cfg(test)]
+    pub delete_elsewhere_from: Option<u64>,
 }
 
 impl Default for Options {
@@ -110,6 +114,8 @@ impl Default for Options {
             wait_for_lock: false,
             #[cfg(test)]
             file_system: None,
+            #[cfg(test)]
+            delete_elsewhere_from: None,
         }
     }
 }

@@ -56,11 +56,17 @@ struct SaveRun {
 }
 
 /// Opens the run `name` on `sim`, restores (nothing), and saves
-/// `progress(1..=SAVES)`, stopping when the power goes.
-fn save_run(name: &str, dir: &Path, sim: &Sim, strict: bool) -> SaveRun {
+/// `progress(1..=SAVES)`, stopping when the power goes. With `elsewhere`,
+/// old generations of that many bytes or more are deleted on another
+/// thread.
+fn save_run(name: &str, dir: &Path, sim: &Sim, strict: bool, elsewhere: Option<u64>) -> SaveRun {
     let (mut run, lines) = capture::lines(|| {
         let mut run = SaveRun::default();
-        let mut checkpoint = match builder(name, dir, sim).strict(strict).open() {
+        let mut builder = builder(name, dir, sim).strict(strict);
+        if let Some(bytes) = elsewhere {
+            builder = builder.delete_elsewhere_from(bytes);
+        }
+        let mut checkpoint = match builder.open() {
             Ok(checkpoint) => checkpoint,
             Err(err) => {
                 run.error = Some(err.to_string());
@@ -138,9 +144,9 @@ fn check_recovery(name: &str, dir: &Path, sim: &Sim, run: &SaveRun) -> (Vec<Stri
 }
 
 /// Steps a whole run takes when nothing goes wrong.
-fn steps_of_a_run(name: &str, dir: &Path) -> usize {
+fn steps_of_a_run(name: &str, dir: &Path, elsewhere: Option<u64>) -> usize {
     let sim = Sim::new();
-    let run = save_run(name, dir, &sim, false);
+    let run = save_run(name, dir, &sim, false, elsewhere);
     assert_eq!(run.last_ok, Some(SAVES), "{run:?}");
     // Informational lines (`saved ...`) may appear; no warning may.
     assert!(
@@ -154,17 +160,21 @@ fn steps_of_a_run(name: &str, dir: &Path) -> usize {
 /// Loses power before every step of a run in turn (and once after the
 /// last), and checks every disk that may leave. Returns the violations,
 /// the crash points and the disks tried.
-fn power_loss_at_every_step(name: &str, sabotage: impl Fn(&Sim)) -> (Vec<String>, usize, usize) {
+fn power_loss_at_every_step(
+    name: &str,
+    elsewhere: Option<u64>,
+    sabotage: impl Fn(&Sim),
+) -> (Vec<String>, usize, usize) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("ckpt");
-    let steps = steps_of_a_run(name, &dir);
+    let steps = steps_of_a_run(name, &dir, elsewhere);
     let mut violations = Vec::new();
     let mut disks = 0;
     for crash in 0..=steps {
         let sim = Sim::new();
         sabotage(&sim);
         sim.crash_at(crash);
-        let run = save_run(name, &dir, &sim, false);
+        let run = save_run(name, &dir, &sim, false, elsewhere);
         let (found, tried) = check_recovery(name, &dir, &sim, &run);
         disks += tried;
         violations.extend(
@@ -178,7 +188,7 @@ fn power_loss_at_every_step(name: &str, sabotage: impl Fn(&Sim)) -> (Vec<String>
 
 #[test]
 fn a_power_loss_at_any_step_keeps_the_newest_returned_save() {
-    let (violations, points, disks) = power_loss_at_every_step("power", |_| {});
+    let (violations, points, disks) = power_loss_at_every_step("power", None, |_| {});
     assert!(violations.is_empty(), "{}", violations.join("\n"));
     // Each save is create, write, fsync, rename, fsync dir, then a prune
     // that deletes (from the third save on) without a directory fsync.
@@ -186,11 +196,29 @@ fn a_power_loss_at_any_step_keeps_the_newest_returned_save() {
     eprintln!("power loss: {points} crash points, {disks} disks after them, all restored");
 }
 
+/// The same when old generations are large: each is renamed to a temp-file
+/// name, then deleted on the janitor thread (before the next save writes).
+#[test]
+fn a_power_loss_at_any_step_keeps_the_newest_returned_save_when_deleting_elsewhere() {
+    let (violations, points, disks) = power_loss_at_every_step("elsewhere", Some(0), |_| {});
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    // One step more per pruned generation than in place: the rename.
+    let (_, in_place, _) = power_loss_at_every_step("in-place", None, |_| {});
+    assert_eq!(
+        points,
+        in_place + (SAVES as usize - 2),
+        "{points} vs {in_place}"
+    );
+    eprintln!(
+        "power loss, deleting elsewhere: {points} crash points, {disks} disks after them, all restored"
+    );
+}
+
 /// The checker is not vacuous: without the file fsync, a power loss leaves
 /// a generation whose name is durable but whose contents are not.
 #[test]
 fn without_the_file_fsync_a_power_loss_loses_a_returned_save() {
-    let (violations, _, _) = power_loss_at_every_step("no-file-sync", |sim| {
+    let (violations, _, _) = power_loss_at_every_step("no-file-sync", None, |sim| {
         sim.ignore_file_sync();
     });
     assert!(
@@ -206,7 +234,7 @@ fn without_the_file_fsync_a_power_loss_loses_a_returned_save() {
 /// Without the directory fsync, a save returns before its rename is durable.
 #[test]
 fn without_the_directory_fsync_a_power_loss_loses_a_returned_save() {
-    let (violations, _, _) = power_loss_at_every_step("no-dir-sync", |sim| {
+    let (violations, _, _) = power_loss_at_every_step("no-dir-sync", None, |sim| {
         sim.ignore_dir_sync();
     });
     assert!(
@@ -233,11 +261,11 @@ struct Fault<'a> {
 fn at_every_fault(name: &str, strict: bool, mut check: impl FnMut(&Fault<'_>)) -> usize {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("ckpt");
-    let steps = steps_of_a_run(name, &dir);
+    let steps = steps_of_a_run(name, &dir, None);
     for fail in 0..steps {
         let sim = Sim::new();
         sim.fail_at(fail);
-        let run = save_run(name, &dir, &sim, strict);
+        let run = save_run(name, &dir, &sim, strict, None);
         let failed = sim
             .log()
             .into_iter()
@@ -347,7 +375,7 @@ fn a_failed_step_warns_keeps_the_last_save_and_the_next_save_retries() {
             let sim = Sim::new();
             sim.fail_at(fault.fail);
             sim.crash_at(crash);
-            let run = save_run(NAME, fault.dir, &sim, false);
+            let run = save_run(NAME, fault.dir, &sim, false, None);
             let (violations, tried) = check_recovery(NAME, fault.dir, &sim, &run);
             disks += tried;
             assert!(
