@@ -74,14 +74,14 @@ fn disable_writes_nothing() {
 
     // While it runs: no lock, no checkpoint, not even the directory.
     let running = Running::spawn(
-        command("sum", &dir, &["400", "--delay-ms", "2"]).env("CHECKPOINT_DISABLE", "1"),
+        command("sum", &dir, &["4000", "--delay-ms", "2"]).env("CHECKPOINT_DISABLE", "1"),
     );
     std::thread::sleep(Duration::from_millis(300));
     let mid_run = file_names(scratch.path());
     let killed = running.kill();
     assert!(
         killed.was_killed(),
-        "sum 400 --delay-ms 2 finished within 300 ms\n{}",
+        "sum 4000 --delay-ms 2 finished within 300 ms\n{}",
         killed.describe()
     );
     assert!(

@@ -53,11 +53,9 @@ fn random_signals_always_exit_with_128_plus_signal_and_the_rerun_finishes_right(
     for round in 0..6 {
         let (signal, name) = SIGNALS[rng.between(0, 2) as usize];
         let mut running = Running::spawn(&mut command("preemptible", dir.path(), &args));
-        // The lock file appears as the run opens, just before its handlers
-        // are installed; the random wait that follows covers that gap.
-        running.wait_until("the run to open", Duration::from_secs(30), || {
-            !lock_files(dir.path()).is_empty()
-        });
+        // Not the lock file: a stopped run leaves it, so from the second
+        // round on it is there before the process has even started.
+        running.wait_for_handler(signal, Duration::from_secs(30));
         let after = rng.between(30, 300);
         thread::sleep(Duration::from_millis(after));
         running.signal(signal, name);
@@ -105,9 +103,16 @@ fn every_run_of_a_process_saves_before_it_exits() {
     let mut history = String::new();
     for round in 0..3 {
         let mut running = Running::spawn(&mut command("many_runs", dir.path(), &args));
-        running.wait_until("both workers to open", Duration::from_secs(30), || {
-            lock_files(dir.path()).len() >= 2
-        });
+        if round == 0 {
+            running.wait_until("both workers to open", Duration::from_secs(30), || {
+                lock_files(dir.path()).len() >= 2
+            });
+        } else {
+            // The stopped rounds left their lock files: wait for both
+            // workers to have resumed instead.
+            running.wait_for_stderr_times("resumed many_runs::worker", 2, Duration::from_secs(30));
+        }
+        running.wait_for_handler(libc::SIGTERM, Duration::from_secs(30));
         thread::sleep(Duration::from_millis(60));
         running.signal(libc::SIGTERM, "SIGTERM");
         let stopped = running.wait(Duration::from_secs(30));

@@ -102,14 +102,20 @@ pub(crate) struct ActiveRun {
 
 impl ActiveRun {
     pub(crate) fn begin(signals: &[i32]) -> ActiveRun {
+        // The claim comes before the handler, so that a signal arriving the
+        // moment the handler is in place is already this run's to honour.
         let signals: Vec<i32> = signals
             .iter()
             .copied()
-            .filter(|&signal| install(signal))
+            .filter(|&signal| {
+                WANTED[slot(signal)].fetch_add(1, Ordering::SeqCst);
+                let installed = install(signal);
+                if !installed {
+                    WANTED[slot(signal)].fetch_sub(1, Ordering::SeqCst);
+                }
+                installed
+            })
             .collect();
-        for &signal in &signals {
-            WANTED[slot(signal)].fetch_add(1, Ordering::SeqCst);
-        }
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         runs().push(Entry {
             id,

@@ -190,12 +190,35 @@ impl Running {
     /// Waits until the child has printed `needle` on stderr; panics as
     /// [`Running::wait_until`] does.
     pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) {
+        self.wait_for_stderr_times(needle, 1, timeout);
+    }
+
+    /// Waits until the child has printed `needle` on stderr `times` times.
+    pub fn wait_for_stderr_times(&mut self, needle: &str, times: usize, timeout: Duration) {
         let so_far = Arc::clone(&self.stderr_so_far);
-        self.wait_until(&format!("{needle:?} on stderr"), timeout, || {
+        self.wait_until(&format!("{needle:?} {times}x on stderr"), timeout, || {
             so_far
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .contains(needle)
+                .matches(needle)
+                .count()
+                >= times
+        });
+    }
+
+    /// Waits until the child catches `signal`: a checkpointed run has
+    /// opened and installed its handler, so the signal is the run's to
+    /// honour from now on (Linux: the `SigCgt` mask in `/proc/<pid>/status`).
+    pub fn wait_for_handler(&mut self, signal: i32, timeout: Duration) {
+        let status = format!("/proc/{}/status", self.pid());
+        self.wait_until(&format!("a handler for signal {signal}"), timeout, || {
+            std::fs::read_to_string(&status)
+                .ok()
+                .and_then(|text| {
+                    let mask = text.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+                    u64::from_str_radix(mask.trim(), 16).ok()
+                })
+                .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
         });
     }
 
