@@ -368,8 +368,13 @@ mod tests {
         assert_eq!(store.list_generations().expect("list").len(), 1);
 
         fs::write(tmp.path().join("run.g00000001.ckpt.stale"), b"old").expect("write");
+        // A temp file an interrupted save (or deletion) left is removed and
+        // reported too.
+        let temp = tmp.path().join(".run.g2.4242.0.tmp");
+        fs::write(&temp, b"partial").expect("write");
         let removed = remove_run(tmp.path(), "run").expect("remove");
-        assert_eq!(removed.len(), 2);
+        assert_eq!(removed.len(), 3, "{removed:?}");
+        assert!(removed.contains(&temp), "{removed:?}");
         assert!(fs::read_dir(tmp.path()).expect("list").next().is_none());
     }
 

@@ -507,11 +507,12 @@ mod tests {
     }
 
     /// The real file system, except that deleting waits until the test
-    /// lets it, and records which thread deleted.
+    /// lets it (or panics, with `panics`), and records which thread deleted.
     #[derive(Debug)]
     struct GatedDeletes {
         gate: Mutex<mpsc::Receiver<()>>,
         deleted_by: Mutex<Vec<String>>,
+        panics: bool,
     }
 
     impl FileSystem for GatedDeletes {
@@ -530,6 +531,7 @@ mod tests {
         fn remove_file(&self, path: &Path) -> io::Result<()> {
             let thread = std::thread::current().name().unwrap_or("?").to_owned();
             self.deleted_by.lock().unwrap().push(thread);
+            assert!(!self.panics, "a deletion that panics");
             // A deletion on the test's own thread would wait forever: it
             // fails instead, after long enough for any other thread.
             self.gate
@@ -553,6 +555,30 @@ mod tests {
         }
     }
 
+    /// A gated file system, and the sender that lets one deletion through.
+    fn gated(panics: bool) -> (mpsc::Sender<()>, Arc<GatedDeletes>) {
+        let (let_delete, gate) = mpsc::channel();
+        let fs = Arc::new(GatedDeletes {
+            gate: Mutex::new(gate),
+            deleted_by: Mutex::default(),
+            panics,
+        });
+        (let_delete, fs)
+    }
+
+    /// Whether `store.wait_for_deletions()` returns within ten seconds (on
+    /// a thread of its own, which is left waiting if not).
+    fn deletions_end_soon(store: &Arc<DirStore>) -> bool {
+        let (waited, done) = mpsc::channel();
+        let waiter = Arc::clone(store);
+        std::thread::spawn(move || {
+            waiter.wait_for_deletions();
+            let _ = waited.send(());
+        });
+        done.recv_timeout(std::time::Duration::from_secs(10))
+            .is_ok()
+    }
+
     fn names_in(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
@@ -565,11 +591,7 @@ mod tests {
     #[test]
     fn large_old_generations_are_deleted_on_another_thread() {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let (let_delete, gate) = mpsc::channel();
-        let gated = Arc::new(GatedDeletes {
-            gate: Mutex::new(gate),
-            deleted_by: Mutex::default(),
-        });
+        let (let_delete, gated) = gated(false);
         let store = DirStore::open_on(gated.clone(), tmp.path(), "big")
             .expect("open")
             .with_delete_elsewhere_from(8);
@@ -599,6 +621,61 @@ mod tests {
             *gated.deleted_by.lock().unwrap(),
             ["checkpoint-janitor", "checkpoint-janitor"]
         );
+    }
+
+    #[test]
+    fn a_run_waits_only_for_its_own_deletions() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (let_delete, gated) = gated(false);
+        let stuck = DirStore::open_on(gated, tmp.path(), "stuck")
+            .expect("open")
+            .with_delete_elsewhere_from(0);
+        stuck.write_generation(1, b"one").expect("write");
+        stuck.write_generation(2, b"two").expect("write");
+        stuck.prune_soon(1).expect("prune");
+        // Another run in the same process, whose deletions are all done,
+        // does not wait for this one's.
+        let other = Arc::new(
+            DirStore::open(tmp.path(), "other")
+                .expect("open")
+                .with_delete_elsewhere_from(0),
+        );
+        other.write_generation(1, b"one").expect("write");
+        other.write_generation(2, b"two").expect("write");
+        other.prune_soon(1).expect("prune");
+        let returned = deletions_end_soon(&other);
+        let_delete.send(()).unwrap();
+        stuck.wait_for_deletions();
+        assert!(returned, "one run waited for another's deletion");
+        assert_eq!(
+            names_in(tmp.path()),
+            ["other.g00000002.ckpt", "stuck.g00000002.ckpt"]
+        );
+    }
+
+    #[test]
+    fn a_deletion_that_panics_still_counts_as_done() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (_never, fs) = gated(true);
+        let store = Arc::new(
+            DirStore::open_on(fs.clone(), tmp.path(), "odd")
+                .expect("open")
+                .with_delete_elsewhere_from(0),
+        );
+        store.write_generation(1, b"one").expect("write");
+        store.write_generation(2, b"two").expect("write");
+        store.prune_soon(1).expect("prune");
+        // Were the panic to leave the deletion pending, this would wait
+        // forever.
+        assert!(
+            deletions_end_soon(&store),
+            "waiting for a deletion that panicked never returns"
+        );
+        assert_eq!(*fs.deleted_by.lock().unwrap(), ["checkpoint-janitor"]);
+        // The file the panic left is swept when the run next opens.
+        let reopened = DirStore::open(tmp.path(), "odd").expect("reopen");
+        assert_eq!(reopened.clean_temp_files().len(), 1);
+        assert_eq!(names_in(tmp.path()), ["odd.g00000002.ckpt"]);
     }
 
     #[test]
