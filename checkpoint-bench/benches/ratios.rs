@@ -190,30 +190,7 @@ impl Bench {
         let name = format!("large-{kind}");
 
         // b. A durable save on this thread against write_all + fsync.
-        let mut checkpoint = Checkpoint::builder(&name)
-            .dir(&self.disk)
-            .background(false)
-            .open()
-            .expect("open");
-        // To steady state first (see `sweep_point`).
-        for _ in 0..=DEFAULT_KEEP {
-            checkpoint.save(state).expect("warm-up save");
-        }
-        checkpoint.flush().expect("flush");
-        let mut baseline = Duration::MAX;
-        let mut ours = Duration::MAX;
-        for _ in 0..5 {
-            let _ = fs::remove_file(&raw_path);
-            baseline = baseline.min(timed(|| {
-                write_and_fsync(&raw_path, &raw).expect("raw write")
-            }));
-            ours = ours.min(timed(|| checkpoint.save(state).expect("save")));
-            // The replaced generation is deleted on another thread: let that
-            // finish before the next baseline is timed, so it slows neither.
-            checkpoint.flush().expect("flush");
-        }
-        let written = checkpoint.stats().bytes_written / checkpoint.stats().saves.max(1);
-        drop(checkpoint);
+        let (baseline, ours, written) = self.save_against_raw(&name, state, &raw, &raw_path, 5);
         let (target, note) = if kind == "random" {
             (Target::AtMost(1.15), "")
         } else {
@@ -425,34 +402,52 @@ impl Bench {
         eprintln!("checkpoint-bench: wrote {}", csv_path.display());
     }
 
-    fn sweep_point(&self, state: &Vec<f64>) -> String {
-        let reps = if state.len() >= 1 << 27 { 2 } else { 3 };
-        let raw = f64_bytes(state);
-        let raw_path = self.disk.join("sweep.bin");
-        let mut checkpoint = Checkpoint::builder("sweep")
+    /// Durable saves of `state` on this thread (run `name`) against
+    /// write_all + fsync of its `raw` bytes to `raw_path`, taken in turn:
+    /// the fastest of `reps` of each, and the file size of a save.
+    ///
+    /// Untimed saves come first, until old generations are being deleted.
+    /// In steady state a save's page cache reuses the pages the pruned
+    /// generation freed, as the baseline's reuses those of the raw file it
+    /// deletes first. Before that, every page is new to the page cache, and
+    /// in a VM memory the guest never touched costs a trip to the host: a
+    /// 64 MiB write took 230 ms against 15 ms on recycled pages here.
+    fn save_against_raw(
+        &self,
+        name: &str,
+        state: &Vec<f64>,
+        raw: &[u8],
+        raw_path: &Path,
+        reps: usize,
+    ) -> (Duration, Duration, u64) {
+        let mut checkpoint = Checkpoint::builder(name)
             .dir(&self.disk)
             .background(false)
             .open()
             .expect("open");
-        // Untimed saves until old generations are being deleted. In steady
-        // state a save's page cache reuses the pages the pruned generation
-        // freed, as the baseline's reuses those of the raw file it deletes
-        // first. Before that, every page is new to the page cache, and in a
-        // VM memory the guest never touched costs a trip to the host: a
-        // 64 MiB write took 230 ms against 15 ms on recycled pages here.
         for _ in 0..=DEFAULT_KEEP {
             checkpoint.save(state).expect("warm-up save");
         }
         checkpoint.flush().expect("flush");
         let (mut write, mut save) = (Duration::MAX, Duration::MAX);
         for _ in 0..reps {
-            let _ = fs::remove_file(&raw_path);
-            write = write.min(timed(|| write_and_fsync(&raw_path, &raw).expect("raw")));
+            let _ = fs::remove_file(raw_path);
+            write = write.min(timed(|| write_and_fsync(raw_path, raw).expect("raw write")));
             save = save.min(timed(|| checkpoint.save(state).expect("save")));
+            // The replaced generation is deleted on another thread: let that
+            // finish before the next baseline is timed, so it slows neither.
             checkpoint.flush().expect("flush");
         }
-        let file_bytes = checkpoint.stats().bytes_written / checkpoint.stats().saves;
-        drop(checkpoint);
+        let stats = checkpoint.stats();
+        (write, save, stats.bytes_written / stats.saves.max(1))
+    }
+
+    fn sweep_point(&self, state: &Vec<f64>) -> String {
+        let reps = if state.len() >= 1 << 27 { 2 } else { 3 };
+        let raw = f64_bytes(state);
+        let raw_path = self.disk.join("sweep.bin");
+        let (write, save, file_bytes) =
+            self.save_against_raw("sweep", state, &raw, &raw_path, reps);
         drop(raw);
         let (mut read, mut restore) = (Duration::MAX, Duration::MAX);
         let mut checkpoint = Checkpoint::builder("sweep")
