@@ -201,8 +201,9 @@ const SAMPLE_PIECE: usize = 64 << 10;
 /// writes and fsyncs (0.3 to 1.2 GB/s here), so a 6% saving costs seconds.
 const WORTH_COMPRESSING: f64 = 0.9;
 
-/// States at least this large are compressed by `workers` threads when a
-/// save asks for them; below it, starting threads costs more than it saves.
+/// States at least this large are compressed on several threads when a
+/// save asks for it (`parallel`); below it, starting threads costs more
+/// than it saves.
 const PARALLEL_FROM: usize = 8 << 20;
 
 /// The second half of a save, which a background writer runs off the

@@ -612,7 +612,7 @@ mod tests {
             "{names:?}"
         );
         // Once let through and waited for, nothing but the newest is left,
-        // deleted by the janitor thread.
+        // deleted on a janitor thread.
         let_delete.send(()).unwrap();
         let_delete.send(()).unwrap();
         store.wait_for_deletions();

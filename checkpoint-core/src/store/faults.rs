@@ -197,7 +197,7 @@ fn a_power_loss_at_any_step_keeps_the_newest_returned_save() {
 }
 
 /// The same when old generations are large: each is renamed to a temp-file
-/// name, then deleted on the janitor thread (before the next save writes).
+/// name, then deleted on a janitor thread (before the next save writes).
 #[test]
 fn a_power_loss_at_any_step_keeps_the_newest_returned_save_when_deleting_elsewhere() {
     let (violations, points, disks) = power_loss_at_every_step("elsewhere", Some(0), |_| {});

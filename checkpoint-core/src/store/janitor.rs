@@ -19,7 +19,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use super::FileSystem;
 use crate::report;
 
-/// The deletions one store handed to the janitor and that are not done.
+/// The deletions one store handed to other threads and that are not done.
 #[derive(Debug, Default)]
 pub(crate) struct Deletions {
     pending: Mutex<usize>,
