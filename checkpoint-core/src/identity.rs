@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::canonical;
 use crate::error::{Error, Result};
 use crate::format::Identity;
 
@@ -16,10 +17,11 @@ pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
     twox_hash::XxHash3_64::oneshot(bytes)
 }
 
-/// The fingerprint of a value's serde bytes (postcard), e.g. the arguments
-/// that identify a run.
+/// The fingerprint of a value's serde bytes (postcard, with every map's
+/// entries in a canonical order, so a `HashMap` fingerprints the same in every
+/// process), e.g. the arguments that identify a run.
 pub(crate) fn fingerprint_of<K: Serialize + ?Sized>(key: &K) -> Result<u64> {
-    let bytes = postcard::to_allocvec(key)
+    let bytes = canonical::to_canonical_bytes(key)
         .map_err(|err| Error::Encode(format!("the run's key arguments: {err}")))?;
     Ok(fingerprint(&bytes))
 }
