@@ -142,6 +142,9 @@ pub struct CheckpointBuilder {
     key_error: Option<String>,
     /// An option that cannot be used: `open` reports it.
     option_error: Option<String>,
+    /// Opened without storage, as with `CHECKPOINT_DISABLE` (the resume
+    /// verifier keeps its saves in memory).
+    inert: bool,
 }
 
 impl CheckpointBuilder {
@@ -221,6 +224,12 @@ impl CheckpointBuilder {
             Ok(fingerprint) => self.identity.key_fingerprint = fingerprint,
             Err(err) => self.key_error = Some(err.to_string()),
         }
+        self
+    }
+
+    /// Opens the run without storage: nothing is read or written.
+    pub(crate) fn inert(mut self) -> Self {
+        self.inert = true;
         self
     }
 
@@ -493,7 +502,7 @@ impl CheckpointBuilder {
                 reason,
             });
         }
-        let disabled = env_flag("CHECKPOINT_DISABLE");
+        let disabled = self.inert || env_flag("CHECKPOINT_DISABLE");
         let mut checkpoint = Checkpoint {
             identity: self.identity,
             label: self.label,
@@ -576,6 +585,7 @@ impl Checkpoint {
             code_fingerprint: 0,
             key_error: None,
             option_error: None,
+            inert: false,
         }
     }
 

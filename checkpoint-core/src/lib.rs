@@ -20,6 +20,9 @@
 //! # std::fs::remove_dir_all(&dir).ok();
 //! ```
 //!
+//! Check that a function resumes exactly with one test: [`verify`] runs it
+//! uninterrupted, resumes it from a spread of its saves, and compares.
+//!
 //! The same runtime works without the macro: see [`Checkpoint`].
 
 #![deny(missing_docs)]
@@ -27,6 +30,7 @@
 mod backend;
 #[cfg(feature = "object-store")]
 mod bucket;
+mod canonical;
 mod checkpoint;
 mod clock;
 mod error;
@@ -40,6 +44,7 @@ mod progress;
 mod report;
 mod signals;
 mod store;
+mod verify;
 mod writer;
 
 #[doc(hidden)]
@@ -61,3 +66,4 @@ pub use policy::{
     AUTO_MIN_INTERVAL, DEFAULT_EVERY, DEFAULT_GRACE, DEFAULT_MTBF, SavePolicy, auto_interval,
     daly_interval,
 };
+pub use verify::{Divergence, Verified, try_verify, verify};

@@ -19,6 +19,7 @@ use crate::options::OnCodeChange;
 use crate::policy::{DEFAULT_MTBF, Due, SavePolicy};
 use crate::progress::{self, Progress};
 use crate::report::{self, describe_position};
+use crate::verify::{self, Role};
 
 /// A checkpointed function, as the macro saw it at compile time.
 #[derive(Debug)]
@@ -36,6 +37,9 @@ pub struct Function {
     /// The nesting of the save-point loops, e.g. `0(1,2)3`: part of the
     /// state schema, since loop positions refer to it.
     pub loop_shape: &'static str,
+    /// Each loop's header as written (`for step in 0..steps`), by loop id:
+    /// how the verifier names a loop.
+    pub loop_titles: &'static [&'static str],
     /// Options from `#[checkpointed(...)]`.
     pub options: FunctionOptions,
 }
@@ -152,6 +156,12 @@ pub struct Run<S> {
     state: Cell<Option<S>>,
     /// Where the restored run stopped, until execution gets back there.
     resume: RefCell<Option<Vec<LoopPosition>>>,
+    function: &'static Function,
+    /// Inside `checkpoint_core::verify`: its number for the verifier, whose
+    /// saves stay in memory.
+    verified: Option<usize>,
+    /// Inside `checkpoint_core::verify`, at any depth.
+    verifying: bool,
     _state: PhantomData<fn() -> S>,
 }
 
@@ -178,6 +188,7 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
             },
         };
         let options = &function.options;
+        let role = verify::start_run();
         let mut builder = Checkpoint::builder(function.function)
             .identity(identity, label)
             .key(key)
@@ -206,6 +217,9 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         }
         if let Some(expire) = options.expire_ms {
             builder = builder.expire(Duration::from_millis(expire));
+        }
+        if role.is_some() {
+            return Self::verifying(function, builder, role);
         }
         let mut checkpoint = builder.open().unwrap_or_else(|err| fatal(&err));
         let schema = Schema::fingerprint::<S>(function.loop_shape);
@@ -247,6 +261,52 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
             schema,
             state: Cell::new(state),
             resume: RefCell::new(resume),
+            function,
+            verified: None,
+            verifying: false,
+            _state: PhantomData,
+        }
+    }
+
+    /// A run inside `checkpoint_core::verify`: no storage, a save at every
+    /// iteration end, kept by the verifier; a resume starts from the state
+    /// the verifier hands over.
+    fn verifying(
+        function: &'static Function,
+        builder: crate::checkpoint::CheckpointBuilder,
+        role: Option<Role>,
+    ) -> Run<S> {
+        let checkpoint = builder.inert().open().unwrap_or_else(|err| fatal(&err));
+        let every_iteration = SavePolicy::every_iters(1);
+        let (verified, state, resume, due) = match role {
+            Some(Role::Observed { run }) => (
+                Some(run),
+                None,
+                None,
+                Due::new(every_iteration, crate::DEFAULT_GRACE, None),
+            ),
+            Some(Role::Resumed {
+                run,
+                state,
+                position,
+            }) => (
+                Some(run),
+                postcard::from_bytes::<S>(&state).ok(),
+                (!position.is_empty()).then_some(position),
+                Due::new(every_iteration, crate::DEFAULT_GRACE, None),
+            ),
+            Some(Role::Nested) | None => (None, None, None, Due::never()),
+        };
+        Run {
+            checkpoint: RefCell::new(checkpoint),
+            due,
+            progress: RefCell::new(None),
+            schema: Schema::fingerprint::<S>(function.loop_shape),
+            state: Cell::new(state),
+            resume: RefCell::new(resume),
+            function,
+            verified,
+            verifying: true,
             _state: PhantomData,
         }
     }
@@ -269,6 +329,7 @@ impl<S> Run<S> {
             finished_phase: false,
             mid_iteration: false,
             on_path: false,
+            saved_len: None,
         };
         let mut resume = self.resume.borrow_mut();
         let Some(path) = resume.as_ref() else {
@@ -278,6 +339,7 @@ impl<S> Run<S> {
             Some(target) if target.loop_id == id => {
                 frame.index = target.index;
                 frame.on_path = true;
+                frame.saved_len = target.len;
                 if depth + 1 == path.len() {
                     // The innermost saved loop: resume with its next iteration.
                     *resume = None;
@@ -298,6 +360,18 @@ impl<S> Run<S> {
     #[cold]
     #[inline(never)]
     pub fn save<V: Serialize + ?Sized>(&self, position: &[LoopPosition], state: &V) {
+        if let Some(run) = self.verified {
+            self.due.restart();
+            let function = self.function;
+            verify::save(
+                run,
+                function.function,
+                function.loop_titles,
+                position,
+                state,
+            );
+            return;
+        }
         let mut checkpoint = self.checkpoint.borrow_mut();
         let signal = checkpoint.pending_signal();
         warn_over_grace(checkpoint.label(), &self.due);
@@ -332,6 +406,9 @@ impl<S> Run<S> {
     /// after the last save point is honoured here: the checkpoint is kept
     /// and the process exits with 128 + signal.
     pub fn finish(self, completed: bool) {
+        if self.verifying {
+            verify::end_run();
+        }
         if self.resume.borrow().is_some() {
             report::warn(format_args!(
                 "{} returned before reaching the saved loop position: the code between the start of the function and the save point does not take the same path on a rerun",
@@ -361,6 +438,28 @@ impl<S> Run<S> {
         }
     }
 
+    /// A resumed `for` loop whose iterator has another length than when it
+    /// was saved would skip to the wrong items: stop, keeping the checkpoint.
+    #[cold]
+    fn iterator_changed(&self, id: u32, saved: u64, now: u64) {
+        let title = self
+            .function
+            .loop_titles
+            .get(id as usize)
+            .copied()
+            .unwrap_or("?");
+        let message = format!(
+            "the loop `{title}` iterates over {now} items on this resume, but over {saved} when its checkpoint was saved: what it iterates depends on something the loop changes (a #[state] local?), so skipping to the saved iteration would be wrong"
+        );
+        if verify::length_changed(&message).is_none() {
+            report::error(format_args!(
+                "{}: {message}; the checkpoint is kept. Iterate over a range fixed before the loop, or rerun with CHECKPOINT_FRESH=1 to start over",
+                self.checkpoint.borrow().label()
+            ));
+            std::process::exit(1);
+        }
+    }
+
     fn abandon_resume(&self) {
         if self.resume.borrow_mut().take().is_some() {
             report::warn(format_args!(
@@ -380,6 +479,8 @@ pub struct Frame<'r, S> {
     finished_phase: bool,
     mid_iteration: bool,
     on_path: bool,
+    /// On resume, the number of items the loop's iterator had when saved.
+    saved_len: Option<u64>,
 }
 
 impl<S> Frame<'_, S> {
@@ -395,6 +496,11 @@ impl<S> Frame<'_, S> {
         let (low, high) = iter.size_hint();
         if high == Some(low) {
             self.len = Some(low as u64);
+        }
+        if let (Some(saved), Some(now)) = (self.saved_len, self.len)
+            && saved != now
+        {
+            self.run.iterator_changed(self.id, saved, now);
         }
         if self.index > 0 {
             let skip = usize::try_from(self.index - 1).unwrap_or(usize::MAX);
@@ -432,6 +538,15 @@ impl<S> Frame<'_, S> {
     }
 }
 
+/// Runs the function's body. It is a closure so that `return` and `?`
+/// end the body, not the function, and the run can finish after it; taking
+/// it as `FnOnce` lets the body return borrows of `&mut self` or of its
+/// arguments, as the function's own body could.
+#[inline(always)]
+pub fn body<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
 /// An argument that identifies the run: anything `serde::Serialize`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot identify a checkpointed run: it does not implement `serde::Serialize`",
@@ -439,7 +554,8 @@ impl<S> Frame<'_, S> {
     note = "every argument identifies the run by default: name the identifying ones with `#[checkpointed(key = (...))]`, or derive `serde::Serialize` for it"
 )]
 pub trait KeyPart {
-    /// The argument's postcard encoding.
+    /// The argument's postcard encoding, with every map's entries in a
+    /// canonical order, so a `HashMap` gives the same key in every process.
     ///
     /// # Errors
     /// When the argument cannot be encoded (e.g. a sequence of unknown length).
@@ -448,7 +564,7 @@ pub trait KeyPart {
 
 impl<T: Serialize + ?Sized> KeyPart for T {
     fn encode_key(&self) -> Result<Vec<u8>, String> {
-        postcard::to_allocvec(self).map_err(|err| err.to_string())
+        crate::canonical::to_canonical_bytes(self).map_err(|err| err.to_string())
     }
 }
 

@@ -17,6 +17,7 @@ mod kw {
     syn::custom_keyword!(on_code_change);
     syn::custom_keyword!(strict);
     syn::custom_keyword!(off);
+    syn::custom_keyword!(save);
     syn::custom_keyword!(mtbf);
     syn::custom_keyword!(signals);
     syn::custom_keyword!(grace);
@@ -263,6 +264,8 @@ fn parse_key_name(input: ParseStream) -> syn::Result<Ident> {
 pub struct LoopArgs {
     /// `off`: this loop is not a save point; on resume it runs again.
     pub off: bool,
+    /// `save`: this loop is a save point even inside another one.
+    pub save: bool,
 }
 
 impl Parse for LoopArgs {
@@ -276,11 +279,19 @@ impl Parse for LoopArgs {
                     return Err(syn::Error::new(off.span, "duplicate option `off`"));
                 }
                 args.off = true;
+            } else if lookahead.peek(kw::save) {
+                let save: kw::save = input.parse()?;
+                if args.save {
+                    return Err(syn::Error::new(save.span, "duplicate option `save`"));
+                }
+                args.save = true;
             } else if lookahead.peek(Ident) {
                 let option: Ident = input.parse()?;
                 return Err(syn::Error::new(
                     option.span(),
-                    format!("unknown loop option `{option}`: expected `off`"),
+                    format!(
+                        "unknown loop option `{option}`: expected `save` (an inner loop saves too) or `off` (this loop never saves)"
+                    ),
                 ));
             } else {
                 return Err(lookahead.error());

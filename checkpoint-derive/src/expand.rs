@@ -9,6 +9,7 @@ use syn::{Expr, FnArg, Ident, ItemFn, Lifetime, Local, ReturnType, Type};
 
 use crate::args::Args;
 use crate::model::{self, LoopKind, Model};
+use crate::valid;
 
 /// The entry point: parse, model, expand. On any error the user's function
 /// is emitted unchanged beside the errors, so one mistake is one error.
@@ -28,13 +29,20 @@ pub fn checkpointed(args: TokenStream, input: TokenStream) -> TokenStream {
         Args::default()
     });
     check_signature(&item, &args, &mut errors);
-    let model = model::build(&item.block, &mut errors);
+    let block = item.block.clone();
+    let model = model::build(&block, &mut errors);
     if errors.is_empty() && model.state.is_empty() {
+        let hint = if item.sig.receiver().is_some() {
+            "; when the progress lives in `self`, copy it into a #[state] local before the loop (`#[state] let mut ranks = self.ranks.clone();`), use the local in the loop, and store it back after it"
+        } else {
+            ""
+        };
         errors.push(syn::Error::new(
             item.sig.ident.span(),
-            "#[checkpointed] found no #[state] local: mark the locals that hold the computation's progress, e.g. `#[state] let mut total = 0;`",
+            format!("#[checkpointed] found no #[state] local: mark the locals that hold the computation's progress, e.g. `#[state] let mut total = 0;`{hint}"),
         ));
     }
+    valid::check(&item, &block, &model, &mut errors);
     if let Some(first) = errors.first().cloned() {
         let combined = errors.into_iter().skip(1).fold(first, |mut all, err| {
             all.combine(err);
@@ -68,6 +76,9 @@ fn check_signature(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) {
             "#[checkpointed] does not support variadic functions",
         ));
     }
+    if args.key.is_none() {
+        default_key(item, errors);
+    }
     if let Some(key) = &args.key {
         let names = argument_names(item);
         for ident in key {
@@ -92,17 +103,74 @@ fn check_signature(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) {
 fn argument_names(item: &ItemFn) -> Vec<Ident> {
     let mut names = Vec::new();
     for arg in &item.sig.inputs {
-        if let FnArg::Typed(typed) = arg
-            && !is_impl_trait(&typed.ty)
-        {
+        if let FnArg::Typed(typed) = arg {
             model::pattern_bindings(&typed.pat, &mut names);
         }
     }
     names
 }
 
-/// `impl Trait` and `&impl Trait` arguments (closures, iterators) are left
-/// out of the default key: they have no value to identify a run by.
+/// The default key: the receiver and every argument. An argument that has
+/// no value to identify a run by (`impl Trait`: a closure, an iterator) or
+/// no stable one (a `HashSet` encodes in a random order) is refused until
+/// `key` names the identifying ones.
+fn default_key(item: &ItemFn, errors: &mut Vec<syn::Error>) -> Vec<Ident> {
+    let mut names = Vec::new();
+    if let Some(receiver) = item.sig.receiver() {
+        names.push(Ident::new("self", receiver.self_token.span));
+    }
+    for arg in &item.sig.inputs {
+        let FnArg::Typed(typed) = arg else { continue };
+        let reason = if is_impl_trait(&typed.ty) {
+            Some("an `impl Trait` argument has no value to identify the run by")
+        } else if mentions_ident(&typed.ty, "HashSet") {
+            Some(
+                "a `HashSet` encodes its items in a different order in every process, so the run would never be found again",
+            )
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let keyable: Vec<String> = item
+                .sig
+                .inputs
+                .iter()
+                .filter_map(|other| match other {
+                    FnArg::Receiver(_) => Some("self".to_owned()),
+                    FnArg::Typed(other)
+                        if !std::ptr::eq(other, typed) && !is_impl_trait(&other.ty) =>
+                    {
+                        Some(other.pat.to_token_stream().to_string().replace("mut ", ""))
+                    }
+                    FnArg::Typed(_) => None,
+                })
+                .collect();
+            errors.push(syn::Error::new_spanned(
+                typed,
+                format!(
+                    "this argument cannot identify the run: {reason}; every input is part of a run's key by default, so name the ones that identify it: `#[checkpointed(key = ({}))]` (add `name = \"...\"` to tell runs apart by name)",
+                    keyable.join(", ")
+                ),
+            ));
+            continue;
+        }
+        model::pattern_bindings(&typed.pat, &mut names);
+    }
+    names
+}
+
+fn mentions_ident(ty: &Type, name: &str) -> bool {
+    fn walk(tokens: TokenStream, name: &str) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => ident == name,
+            proc_macro2::TokenTree::Group(group) => walk(group.stream(), name),
+            _ => false,
+        })
+    }
+    walk(ty.to_token_stream(), name)
+}
+
+/// `impl Trait` and `&impl Trait` arguments (closures, iterators).
 fn is_impl_trait(ty: &Type) -> bool {
     match ty {
         Type::ImplTrait(_) => true,
@@ -145,14 +213,15 @@ fn generated(name: &str) -> Ident {
 //     fn factorial(n: u64) -> u128 {
 //         mod __checkpoint_schema { pub struct FactorialState<Prod> { pub prod: Option<Prod> } ... }
 //         static __CHECKPOINT_FUNCTION: Function = Function { function: "factorial", ... };
-//         let __checkpoint_run = Run::<FactorialState<_>>::start(&__CHECKPOINT_FUNCTION, &(&n,));
+//         let __checkpoint_run_owned = Run::<FactorialState<_>>::start(&__CHECKPOINT_FUNCTION, &(&n,));
 //         let mut __checkpoint_restored = /* the saved state, or all fields None */;
-//         let __checkpoint_result = (|| -> u128 {
+//         let __checkpoint_run = &__checkpoint_run_owned;
+//         let __checkpoint_result = body(move || -> u128 {
 //             let mut prod: u128 = match __checkpoint_restored.prod.take() { Some(v) => v, None => 1 };
 //             /* each save-point loop: see `expand_loop` */
 //             prod
-//         })();
-//         __checkpoint_run.finish(/* Ok, Some or a plain value: completed */);
+//         });
+//         __checkpoint_run_owned.finish(/* Ok, Some or a plain value: completed */);
 //         __checkpoint_result
 //     }
 fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
@@ -169,6 +238,7 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
     let key = key_tuple(&item, args);
 
     let run = generated("__checkpoint_run");
+    let run_owned = generated("__checkpoint_run_owned");
     let restored = generated("__checkpoint_restored");
     let result = generated("__checkpoint_result");
     let function = generated("__CHECKPOINT_FUNCTION");
@@ -191,8 +261,8 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
         ReturnType::Type(..) => None,
     };
     let closure = match return_type {
-        Some(ty) => quote!(|| -> #ty #body),
-        None => quote!(|| #body),
+        Some(ty) => quote!(move || -> #ty #body),
+        None => quote!(move || #body),
     };
 
     let new_body = quote! {
@@ -211,21 +281,24 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
                 }
             }
             #function_static
-            let #run = #private::Run::<#schema_mod::#struct_name<#(#placeholders),*>>::start(&#function, #key);
+            let #run_owned = #private::Run::<#schema_mod::#struct_name<#(#placeholders),*>>::start(&#function, #key);
+            // The body moves what it uses, as a function body does (a
+            // borrowed return from `&self` keeps its lifetime); the run is
+            // shared with it by reference.
+            let #run = &#run_owned;
             let mut #restored = match #run.take_state() {
                 ::core::option::Option::Some(#saved) => #saved,
                 ::core::option::Option::None => #schema_mod::#struct_name {
                     #(#fields: ::core::option::Option::None,)*
                 },
             };
-            #[allow(clippy::redundant_closure_call)]
-            let #result = (#closure)();
+            let #result = #private::body(#closure);
             let #completed = {
                 #[allow(unused_imports)]
                 use #private::{FallibleOutcome as _, PlainOutcome as _};
                 (&#private::Outcome(&#result)).completed()
             };
-            #run.finish(#completed);
+            #run_owned.finish(#completed);
             #result
         }
     };
@@ -318,6 +391,7 @@ fn function_static(
         options.push(quote!(expire_ms: ::core::option::Option::Some(#ms)));
     }
     let loop_shape = &model.loop_shape;
+    let loop_titles = model.loops.iter().map(|info| valid::loop_title(info.expr));
     quote! {
         static #function: #private::Function = #private::Function {
             crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
@@ -329,6 +403,7 @@ fn function_static(
             name: #name,
             code_fingerprint: #code_fingerprint,
             loop_shape: #loop_shape,
+            loop_titles: &[#(#loop_titles),*],
             options: #private::FunctionOptions {
                 #(#options,)*
                 ..#private::FunctionOptions::DEFAULT
@@ -346,7 +421,7 @@ fn function_static(
 fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
     let names = match &args.key {
         Some(key) => key.clone(),
-        None => argument_names(item),
+        None => default_key(item, &mut Vec::new()),
     };
     let private = private();
     let refs = names
@@ -381,7 +456,7 @@ fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
 /// Rewrites `#[state]` locals and save-point loops, numbering them in the
 /// order `model::build` met them.
 struct Rewriter<'m> {
-    model: &'m Model,
+    model: &'m Model<'m>,
     struct_path: TokenStream,
     next_loop: u32,
     next_state: usize,

@@ -1,24 +1,28 @@
 //! The `#[checkpointed]` attribute. Use it through `checkpoint-core`, which
 //! re-exports it and provides the runtime the generated code calls.
 //!
-//! Three stages, one module each: `args` parses the attribute's options,
-//! `model` finds the `#[state]` locals and the save-point loops, `expand`
-//! writes the checkpointing function.
+//! Four stages, one module each: `args` parses the attribute's options,
+//! `model` finds the `#[state]` locals and the save-point loops, `valid`
+//! decides for every value that crosses a save point whether it is saved,
+//! recomputed or refused (with `changes`, which finds what code may
+//! change), and `expand` writes the checkpointing function.
 
 #![deny(missing_docs)]
 
 mod args;
+mod changes;
 mod expand;
 mod model;
+mod valid;
 
 use proc_macro::TokenStream;
 
 /// Makes a function resume from its last checkpoint after an interruption.
 ///
-/// Mark the locals that make up the function's progress `#[state]`. A loop
-/// that uses one is a *save point*: at the end of an iteration, when a
-/// save is due, the `#[state]` locals and the position of every enclosing
-/// loop are written atomically. Run the program again after a crash,
+/// Mark the locals that make up the function's progress `#[state]`. The
+/// outermost loop that changes one is a *save point*: at the end of an
+/// iteration, when a save is due, the `#[state]` locals and the position of
+/// every enclosing save-point loop are written atomically. Run the program again after a crash,
 /// `kill -9` or a preemption signal and the function resumes with the next
 /// iteration and returns exactly what an uninterrupted run returns. A
 /// normal return removes the checkpoint; returning `Err` or `None` keeps it.
@@ -48,13 +52,19 @@ use proc_macro::TokenStream;
 /// `keep_on_success = true`, `dir = "path"`, `name = "..."`,
 /// `key = (a, b)`, `zstd_level = N`, `compress = false`,
 /// `on_code_change = "resume" | "restart" | "error"`, `strict = true`. On a
-/// loop, `#[checkpoint(off)]` takes it out of saving; on a `let mut`,
-/// `#[transient]` allows a loop to change it without saving it.
+/// loop, `#[checkpoint(save)]` makes an inner loop a save point too and
+/// `#[checkpoint(off)]` takes a loop out of saving; on a `let mut`,
+/// `#[transient]` lets a scratch buffer that every iteration refills stay
+/// unsaved.
 ///
 /// Misuse is a compile error spanned on the code at fault, never a wrong
-/// resume: an `async fn`, a `#[state]` pattern or one without an
-/// initializer, `#[state]` in a closure, a `let mut` changed by a save
-/// point without being `#[state]`, an unknown option, a bad duration.
+/// resume: a value that crosses a save point without being saved (a
+/// `let mut`, a `mut` or `&mut` parameter or `&mut self` changed in the
+/// loop; a local computed before the loop from state the loop changes), a
+/// `#[state]` local changed before the loop that saves it, a save-point
+/// loop over a `HashMap`, an input that cannot key the run, an `async fn`,
+/// a `#[state]` pattern, an unknown option, a bad duration. What syntax
+/// cannot see, `checkpoint_core::verify` checks in a test.
 /// The README of the repository documents the semantics in full.
 #[proc_macro_attribute]
 pub fn checkpointed(args: TokenStream, input: TokenStream) -> TokenStream {

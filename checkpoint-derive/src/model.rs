@@ -1,12 +1,18 @@
 //! A model of the function: its `#[state]` locals and its loops, found in
-//! one walk over the body, with every misuse collected as a spanned error.
+//! one walk over the body, with every misuse of the attributes collected as
+//! a spanned error. Whether the values that cross a save point are all
+//! accounted for is decided afterwards, in `valid`.
 //!
-//! Which loops are save points: a loop is one when it mentions a `#[state]`
-//! local (or declares one) and is not marked `#[checkpoint(off)]`. A loop
-//! that touches no state is plain code: on resume it simply runs again.
-//! The locals saved at a loop's save point are the `#[state]` locals
-//! declared before the loop in the blocks around it; the ones declared in
-//! its own body start afresh with each iteration.
+//! Which loops are save points: a loop that changes a `#[state]` local
+//! declared outside it is one, unless a loop around it already saves that
+//! local (the outermost loop that changes state saves; the loops inside it
+//! run whole within one of its iterations). `#[checkpoint(save)]` makes an
+//! inner loop a save point too, for iterations too long to lose;
+//! `#[checkpoint(off)]` takes a loop out. A loop that only reads state, or
+//! touches none, is plain code: on resume it simply runs again. The locals
+//! saved at a loop's save point are the `#[state]` locals declared before
+//! the loop in the blocks around it; the ones declared in its own body
+//! start afresh with each iteration.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
@@ -15,6 +21,7 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Block, Expr, Ident, Lifetime, Local, Pat};
 
 use crate::args::LoopArgs;
+use crate::changes::{self, Target};
 
 /// A `#[state] let` local.
 pub struct StateLocal {
@@ -36,7 +43,9 @@ pub enum LoopKind {
 }
 
 /// A loop of the body, numbered in the order the walk meets it.
-pub struct LoopModel {
+pub struct LoopModel<'a> {
+    /// The loop as the user wrote it.
+    pub expr: &'a Expr,
     pub kind: LoopKind,
     pub save_point: bool,
     /// Save-point loops around this one, outermost first.
@@ -52,15 +61,25 @@ pub struct LoopModel {
     pub has_continue: bool,
 }
 
-pub struct Model {
+pub struct Model<'a> {
     pub state: Vec<StateLocal>,
-    pub loops: Vec<LoopModel>,
+    pub loops: Vec<LoopModel<'a>>,
     /// The nesting of the save-point loops, e.g. `0(1()2())3()`.
     pub loop_shape: String,
 }
 
+impl Model<'_> {
+    /// The save point of the loop `expr`, if it is one.
+    pub fn save_point_of(&self, expr: &Expr) -> Option<u32> {
+        self.loops
+            .iter()
+            .position(|info| info.save_point && std::ptr::eq(info.expr, expr))
+            .map(|id| id as u32)
+    }
+}
+
 /// Walks `block` and builds its model; misuse goes into `errors`.
-pub fn build(block: &Block, errors: &mut Vec<syn::Error>) -> Model {
+pub fn build<'a>(block: &'a Block, errors: &mut Vec<syn::Error>) -> Model<'a> {
     let mut walker = Walker {
         model: Model {
             state: Vec::new(),
@@ -77,7 +96,7 @@ pub fn build(block: &Block, errors: &mut Vec<syn::Error>) -> Model {
             walker.errors.push(syn::Error::new(
                 state.ident.span(),
                 format!(
-                    "no save point sees the #[state] local `{}`: a save happens at the end of an iteration of a loop that uses state, and saves the #[state] locals declared before that loop, outside its body",
+                    "no loop changes the #[state] local `{}`, so no save point saves it: a save happens at the end of an iteration of a loop that changes state, and saves the #[state] locals declared before that loop; declare it before the loop that changes it, or drop #[state] if it never changes",
                     state.ident
                 ),
             ));
@@ -89,13 +108,14 @@ pub fn build(block: &Block, errors: &mut Vec<syn::Error>) -> Model {
 struct Binding {
     name: Ident,
     state: Option<usize>,
-    /// A plain `let mut` (not `#[state]`, not `#[transient]`): if a save
-    /// point changes it, a resume would start it over.
-    carried: bool,
+    /// Bound `mut`.
+    mutable: bool,
+    /// How many save-point loops were open where it was declared.
+    save_depth: usize,
 }
 
-struct Walker<'e> {
-    model: Model,
+struct Walker<'a, 'e> {
+    model: Model<'a>,
     /// Names bound in each enclosing block, innermost last.
     scopes: Vec<Vec<Binding>>,
     /// Ids of the save-point loops being walked, outermost first.
@@ -119,68 +139,55 @@ pub fn is_loop_attr(attr: &Attribute) -> bool {
     attr.path().is_ident("checkpoint")
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a, '_> {
+    /// Binds the names of `pat` (plain locals: they hide state of the same name).
     fn bind_pattern(&mut self, pat: &Pat) {
-        self.bind(pat, false);
-    }
-
-    /// Binds the names of `pat`; `carried` marks the mutable ones as values
-    /// a save point must not change without saving.
-    fn bind(&mut self, pat: &Pat, carried: bool) {
         let mut names = Vec::new();
         pattern_bindings(pat, &mut names);
-        let mutable = mutable_bindings(pat);
+        let save_depth = self.save_points.len();
         let scope = self
             .scopes
             .last_mut()
             .expect("the walker always has a scope");
         scope.extend(names.into_iter().map(|name| Binding {
-            carried: carried && mutable.contains(&name),
             name,
             state: None,
+            mutable: false,
+            save_depth,
         }));
     }
 
-    /// Errors for the plain `let mut` locals declared outside the save-point
-    /// loop `whole` and changed inside it: a resume would start them over
-    /// from their initial value, and the result would silently differ.
-    fn check_carried(&mut self, whole: &Expr) {
-        let visible: Vec<&Binding> = self.scopes.iter().flatten().collect();
-        let mut carried: Vec<Ident> = Vec::new();
-        for (position, binding) in visible.iter().enumerate() {
-            let shadowed = visible[position + 1..]
-                .iter()
-                .any(|later| later.name == binding.name);
-            if binding.carried && !shadowed {
-                carried.push(binding.name.clone());
-            }
-        }
-        if carried.is_empty() {
-            return;
-        }
-        let mut finder = MutationFinder {
-            targets: carried,
-            rebound: vec![Vec::new()],
-            found: Vec::new(),
-        };
-        finder.visit_expr(whole);
-        for (name, span) in finder.found {
-            self.errors.push(syn::Error::new(
-                span,
-                format!(
-                    "`{name}` is declared outside this checkpointed loop and changed inside it, but it is not #[state]: a resumed run would start it over from its initial value and return a different result; mark its `let` #[state], declare it inside the loop if every iteration starts it afresh, or mark it #[transient] if no value carries from one iteration to the next"
-                ),
-            ));
-        }
+    /// The `#[state]` locals in scope, each with its binding (a later
+    /// binding of the same name hides it).
+    fn visible_state(&self) -> Vec<&Binding> {
+        let bindings: Vec<&Binding> = self.scopes.iter().flatten().collect();
+        bindings
+            .iter()
+            .enumerate()
+            .filter(|(position, binding)| {
+                binding.state.is_some()
+                    && !bindings[position + 1..]
+                        .iter()
+                        .any(|later| later.name == binding.name)
+            })
+            .map(|(_, binding)| *binding)
+            .collect()
     }
 
-    fn state_names(&self) -> Vec<String> {
-        self.scopes
-            .iter()
-            .flatten()
-            .filter(|binding| binding.state.is_some())
-            .map(|binding| binding.name.to_string())
-            .collect()
+    /// Whether the loop `whole` changes a `#[state]` local that no
+    /// save-point loop around it saves already.
+    fn changes_unsaved_state(&self, whole: &Expr) -> bool {
+        let open = self.save_points.len();
+        let targets: Vec<Target> = self
+            .visible_state()
+            .into_iter()
+            .filter(|binding| binding.save_depth == open)
+            .map(|binding| Target {
+                name: binding.name.clone(),
+                mutable: binding.mutable,
+            })
+            .collect();
+        !targets.is_empty() && !changes::in_expr(whole, &targets).is_empty()
     }
 
     /// The state locals visible here; an error for each one hidden by a
@@ -213,7 +220,7 @@ impl Walker<'_> {
         live
     }
 
-    fn state_local(&mut self, local: &Local) {
+    fn state_local(&mut self, local: &'a Local) {
         let Some(init) = &local.init else {
             self.errors.push(syn::Error::new(
                 local.let_token.span,
@@ -228,6 +235,8 @@ impl Walker<'_> {
             ));
             return;
         }
+        let mutable = !mutable_bindings(&local.pat).is_empty();
+        let save_depth = self.save_points.len();
         let ident = match &local.pat {
             Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
             Pat::Type(typed) => match &*typed.pat {
@@ -264,7 +273,8 @@ impl Walker<'_> {
         scope.push(Binding {
             name: ident,
             state: Some(id),
-            carried: false,
+            mutable,
+            save_depth,
         });
     }
 
@@ -280,25 +290,36 @@ impl Walker<'_> {
         kind: LoopKind,
         attrs: &[Attribute],
         label: Option<&Lifetime>,
-        whole: &Expr,
+        whole: &'a Expr,
         walk_inside: impl FnOnce(&mut Self),
     ) {
         let id = self.model.loops.len() as u32;
         let mut args = LoopArgs::default();
         for attr in attrs.iter().filter(|attr| is_loop_attr(attr)) {
             match attr.parse_args::<LoopArgs>() {
-                Ok(parsed) => args.off |= parsed.off,
+                Ok(parsed) => {
+                    args.off |= parsed.off;
+                    args.save |= parsed.save;
+                }
                 Err(err) => self.errors.push(err),
             }
         }
-        let mentions_state = {
-            let names = self.state_names();
-            let tokens = whole.to_token_stream();
-            mentions_any(tokens, &names) || declares_state(whole)
-        };
-        let save_point = mentions_state && !args.off;
+        if args.off && args.save {
+            let attr = attrs
+                .iter()
+                .find(|attr| is_loop_attr(attr))
+                .expect("the options come from an attribute");
+            self.errors.push(syn::Error::new_spanned(
+                attr,
+                "a loop is either `save` (it saves, even inside another loop) or `off` (it never saves), not both",
+            ));
+        }
+        // An inner save point needs this loop's position: the loop must
+        // save too.
+        let holds_save_point = declares_state(whole) || opts_in_inside(whole);
+        let save_point =
+            !args.off && (args.save || holds_save_point || self.changes_unsaved_state(whole));
         let live = if save_point {
-            self.check_carried(whole);
             self.live_state()
         } else {
             Vec::new()
@@ -319,6 +340,7 @@ impl Walker<'_> {
             self.model.loops[parent as usize].has_inner_save_point = true;
         }
         self.model.loops.push(LoopModel {
+            expr: whole,
             kind,
             save_point,
             enclosing: self.save_points.clone(),
@@ -364,8 +386,8 @@ impl Walker<'_> {
     }
 }
 
-impl<'ast> Visit<'ast> for Walker<'_> {
-    fn visit_block(&mut self, block: &'ast Block) {
+impl<'a> Visit<'a> for Walker<'a, '_> {
+    fn visit_block(&mut self, block: &'a Block) {
         self.in_scope(|walker| {
             for stmt in &block.stmts {
                 walker.visit_stmt(stmt);
@@ -373,7 +395,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         });
     }
 
-    fn visit_local(&mut self, local: &'ast Local) {
+    fn visit_local(&mut self, local: &'a Local) {
         if let Some(attr) = local.attrs.iter().find(|attr| is_loop_attr(attr)) {
             self.errors.push(syn::Error::new_spanned(
                 attr,
@@ -402,16 +424,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 self.visit_expr(diverge);
             }
         }
-        let transient = local.attrs.iter().any(is_transient_attr);
-        self.bind(&local.pat, !transient);
+        self.bind_pattern(&local.pat);
     }
 
-    fn visit_item(&mut self, item: &'ast syn::Item) {
+    fn visit_item(&mut self, item: &'a syn::Item) {
         // A nested item is not part of the checkpointed function.
         reject_state_inside(item.to_token_stream(), "inside a nested item", self.errors);
     }
 
-    fn visit_attribute(&mut self, attr: &'ast Attribute) {
+    fn visit_attribute(&mut self, attr: &'a Attribute) {
         if is_state_attr(attr) {
             self.errors.push(syn::Error::new(
                 attr.span(),
@@ -420,7 +441,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         }
     }
 
-    fn visit_expr(&mut self, expr: &'ast Expr) {
+    fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::ForLoop(node) => {
                 self.walk_loop(
@@ -517,10 +538,10 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a, '_> {
     /// The condition of an `if` or `while`: `let` patterns bind names for
     /// the block that follows (the caller opened its scope).
-    fn visit_condition(&mut self, cond: &Expr) {
+    fn visit_condition(&mut self, cond: &'a Expr) {
         match cond {
             Expr::Let(node) => {
                 self.visit_expr(&node.expr);
@@ -590,15 +611,35 @@ pub fn pattern_bindings(pat: &Pat, names: &mut Vec<Ident>) {
     }
 }
 
-/// Whether `tokens` contain one of `names` as an identifier (macro
-/// arguments included, so `println!("{total}")` counts only through
-/// explicit arguments).
-fn mentions_any(tokens: TokenStream, names: &[String]) -> bool {
-    tokens.into_iter().any(|tree| match tree {
-        TokenTree::Ident(ident) => names.iter().any(|name| ident == name),
-        TokenTree::Group(group) => mentions_any(group.stream(), names),
-        _ => false,
-    })
+/// Whether a loop inside `expr` is marked `#[checkpoint(save)]`.
+fn opts_in_inside(expr: &Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            let attrs = match expr {
+                Expr::ForLoop(node) => &node.attrs,
+                Expr::While(node) => &node.attrs,
+                Expr::Loop(node) => &node.attrs,
+                Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => return,
+                _ => return visit::visit_expr(self, expr),
+            };
+            self.0 |= attrs
+                .iter()
+                .filter(|attr| is_loop_attr(attr))
+                .any(|attr| attr.parse_args::<LoopArgs>().is_ok_and(|args| args.save));
+            visit::visit_expr(self, expr);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let body = match expr {
+        Expr::ForLoop(node) => &node.body,
+        Expr::While(node) => &node.body,
+        Expr::Loop(node) => &node.body,
+        _ => return false,
+    };
+    let mut finder = Finder(false);
+    finder.visit_block(body);
+    finder.0
 }
 
 /// Whether the loop declares a `#[state]` local in its body.
@@ -716,7 +757,7 @@ pub fn camel_case(snake: &str) -> String {
 }
 
 /// The names bound `mut` by a pattern (`mut x`, `(mut a, b)`).
-fn mutable_bindings(pat: &Pat) -> Vec<Ident> {
+pub fn mutable_bindings(pat: &Pat) -> Vec<Ident> {
     struct Mutable(Vec<Ident>);
     impl<'ast> Visit<'ast> for Mutable {
         fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
@@ -729,160 +770,4 @@ fn mutable_bindings(pat: &Pat) -> Vec<Ident> {
     let mut mutable = Mutable(Vec::new());
     mutable.visit_pat(pat);
     mutable.0
-}
-
-/// Finds assignments (`x = ..`, `x += ..`, `x.field = ..`, `x[i] = ..`) and
-/// `&mut x` borrows of the target names, skipping names rebound inside,
-/// where the rebinding is in scope: a `let` to the end of its block, a
-/// closure parameter in the closure, a `for` pattern in its body, an
-/// `if let` / `while let` pattern in its block, a `match` pattern in its arm.
-/// Changes through method calls (`x.push(..)`) cannot be told apart from
-/// reads by syntax alone and are not reported.
-struct MutationFinder {
-    targets: Vec<Ident>,
-    /// Names rebound in each scope being walked, innermost last.
-    rebound: Vec<Vec<Ident>>,
-    /// Each target once, with the span of its first change.
-    found: Vec<(Ident, Span)>,
-}
-
-impl MutationFinder {
-    fn changed(&mut self, place: &Expr) {
-        let Some(root) = root_ident(place) else {
-            return;
-        };
-        if self.targets.contains(root)
-            && !self.rebound.iter().flatten().any(|name| name == root)
-            && !self.found.iter().any(|(name, _)| name == root)
-        {
-            self.found.push((root.clone(), place.span()));
-        }
-    }
-
-    /// Binds the names of `pat` from here to the end of the current scope.
-    fn rebind(&mut self, pat: &Pat) {
-        let scope = self
-            .rebound
-            .last_mut()
-            .expect("the finder always has a scope");
-        pattern_bindings(pat, scope);
-    }
-
-    fn in_scope(&mut self, walk: impl FnOnce(&mut Self)) {
-        self.rebound.push(Vec::new());
-        walk(self);
-        self.rebound.pop();
-    }
-}
-
-/// `x` for `x`, `x.a.b`, `x[i]`, `(x)`.
-fn root_ident(place: &Expr) -> Option<&Ident> {
-    match place {
-        Expr::Path(path) => path.path.get_ident(),
-        Expr::Field(field) => root_ident(&field.base),
-        Expr::Index(index) => root_ident(&index.expr),
-        Expr::Paren(paren) => root_ident(&paren.expr),
-        _ => None,
-    }
-}
-
-impl<'ast> Visit<'ast> for MutationFinder {
-    fn visit_expr_assign(&mut self, node: &'ast syn::ExprAssign) {
-        self.changed(&node.left);
-        visit::visit_expr_assign(self, node);
-    }
-
-    fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
-        use syn::BinOp;
-        if matches!(
-            node.op,
-            BinOp::AddAssign(_)
-                | BinOp::SubAssign(_)
-                | BinOp::MulAssign(_)
-                | BinOp::DivAssign(_)
-                | BinOp::RemAssign(_)
-                | BinOp::BitXorAssign(_)
-                | BinOp::BitAndAssign(_)
-                | BinOp::BitOrAssign(_)
-                | BinOp::ShlAssign(_)
-                | BinOp::ShrAssign(_)
-        ) {
-            self.changed(&node.left);
-        }
-        visit::visit_expr_binary(self, node);
-    }
-
-    fn visit_expr_reference(&mut self, node: &'ast syn::ExprReference) {
-        if node.mutability.is_some() {
-            self.changed(&node.expr);
-        }
-        visit::visit_expr_reference(self, node);
-    }
-
-    fn visit_block(&mut self, block: &'ast Block) {
-        self.in_scope(|finder| visit::visit_block(finder, block));
-    }
-
-    fn visit_local(&mut self, local: &'ast Local) {
-        if let Some(init) = &local.init {
-            self.visit_expr(&init.expr);
-            if let Some((_, diverge)) = &init.diverge {
-                self.visit_expr(diverge);
-            }
-        }
-        self.rebind(&local.pat);
-    }
-
-    fn visit_expr_closure(&mut self, node: &'ast syn::ExprClosure) {
-        self.in_scope(|finder| {
-            for input in &node.inputs {
-                finder.rebind(input);
-            }
-            finder.visit_expr(&node.body);
-        });
-    }
-
-    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
-        // The iterable is outside the pattern's scope: `for w in &mut words`
-        // changes the outer `words`.
-        self.visit_expr(&node.expr);
-        self.in_scope(|finder| {
-            finder.rebind(&node.pat);
-            finder.visit_block(&node.body);
-        });
-    }
-
-    /// `let PAT = EXPR` in an `if` or `while` condition: the caller opened
-    /// the scope the pattern binds in.
-    fn visit_expr_let(&mut self, node: &'ast syn::ExprLet) {
-        self.visit_expr(&node.expr);
-        self.rebind(&node.pat);
-    }
-
-    fn visit_expr_if(&mut self, node: &'ast syn::ExprIf) {
-        self.in_scope(|finder| {
-            finder.visit_expr(&node.cond);
-            finder.visit_block(&node.then_branch);
-        });
-        if let Some((_, otherwise)) = &node.else_branch {
-            self.visit_expr(otherwise);
-        }
-    }
-
-    fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
-        self.in_scope(|finder| {
-            finder.visit_expr(&node.cond);
-            finder.visit_block(&node.body);
-        });
-    }
-
-    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
-        self.in_scope(|finder| {
-            finder.rebind(&arm.pat);
-            // The guard (inside the pattern) and the body see the bindings.
-            visit::visit_arm(finder, arm);
-        });
-    }
-
-    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }

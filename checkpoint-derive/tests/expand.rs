@@ -6,10 +6,14 @@
 
 #[path = "../src/args.rs"]
 mod args;
+#[path = "../src/changes.rs"]
+mod changes;
 #[path = "../src/expand.rs"]
 mod expand;
 #[path = "../src/model.rs"]
 mod model;
+#[path = "../src/valid.rs"]
+mod valid;
 
 use std::fs;
 use std::path::{Path, PathBuf};

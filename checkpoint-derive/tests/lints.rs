@@ -252,6 +252,7 @@ fn result_with_question_mark() {
     );
 }
 
+#[derive(serde::Serialize)]
 struct Polynomial {
     coefficients: Vec<i64>,
     evaluations: u32,
@@ -284,6 +285,7 @@ impl Polynomial {
 
 /// Borrowed words: a type with a lifetime, a method that consumes `self`,
 /// a method returning a borrow, an associated function, `#[inline]`.
+#[derive(serde::Serialize)]
 struct Words<'a> {
     words: Vec<&'a str>,
 }
@@ -373,9 +375,9 @@ fn generic_with_where_clause() {
     assert_eq!(widened_sum(&[10_u32, 20]), 30);
 }
 
-/// How many of `0..n` satisfy `keep`: an `impl Trait` argument, left out
-/// of the run's identity by default.
-#[checkpointed(every_iters = 4)]
+/// How many of `0..n` satisfy `keep`: an `impl Trait` argument, which
+/// cannot be part of the run's identity, so `key` names the one that is.
+#[checkpointed(every_iters = 4, key = (n))]
 fn count_where(n: u64, keep: impl Fn(u64) -> bool) -> u64 {
     #[state]
     let mut count = 0;
@@ -398,10 +400,13 @@ fn impl_trait_argument() {
 fn triangular(n: u64, out: &mut Vec<u64>) {
     #[state]
     let mut running = 0;
+    #[state]
+    let mut numbers = Vec::new();
     for i in 1..=n {
         running += i;
-        out.push(running);
+        numbers.push(running);
     }
+    out.extend(numbers);
 }
 
 #[test]
@@ -752,4 +757,51 @@ fn same_named_methods_of_two_types_are_runs_of_their_own() {
         Items(vec![1.0_f32, 2.0, 4.0]).sum_until(usize::MAX),
         Some(7.0)
     );
+}
+
+/// Methods that return a borrow of `self`.
+#[derive(serde::Serialize)]
+struct Table {
+    rows: Vec<u64>,
+}
+
+impl Table {
+    /// The rows up to the first one over `limit`: a borrow of `self`.
+    #[checkpointed(every_iters = 2)]
+    fn rows_up_to(&self, limit: u64) -> &[u64] {
+        #[state]
+        let mut end = 0;
+        for row in &self.rows {
+            if *row > limit {
+                break;
+            }
+            end += 1;
+        }
+        &self.rows[..end]
+    }
+
+    /// Appends the running sums of the rows, then lends them out mutably.
+    #[checkpointed(every_iters = 2)]
+    fn append_sums(&mut self) -> &mut Vec<u64> {
+        #[state]
+        let mut sums = Vec::new();
+        #[state]
+        let mut running = 0;
+        for row in &self.rows {
+            running += row;
+            sums.push(running);
+        }
+        self.rows.extend(sums);
+        &mut self.rows
+    }
+}
+
+#[test]
+fn borrowed_returns() {
+    checkpoint_dir();
+    let mut table = Table {
+        rows: vec![1, 2, 9, 3],
+    };
+    assert_eq!(table.rows_up_to(5), &[1, 2]);
+    assert_eq!(table.append_sums().len(), 8);
 }

@@ -66,9 +66,8 @@ fn residue_score(n: u64, delay_ms: u64) -> u64 {
 }
 
 /// Monte Carlo with a seeded RNG in the state: π from `n` batches, saved
-/// every 2 batches. The inner loop uses state too, so it would be the save
-/// point (and `every_iters` would count points); `off` keeps the batch loop
-/// the save point.
+/// every 2 batches. The batch loop is the outermost loop that changes
+/// state, so it is the save point; the points within a batch run whole.
 #[checkpointed(every_iters = 2, key = (n))]
 fn monte_carlo_pi(n: u64, delay_ms: u64) -> f64 {
     #[state]
@@ -76,7 +75,6 @@ fn monte_carlo_pi(n: u64, delay_ms: u64) -> f64 {
     #[state]
     let mut hits = 0_u64;
     for _ in 0..n {
-        #[checkpoint(off)]
         for _ in 0..1000 {
             let x = (rng.next_u64() >> 11) as f64 / (1_u64 << 53) as f64;
             let y = (rng.next_u64() >> 11) as f64 / (1_u64 << 53) as f64;

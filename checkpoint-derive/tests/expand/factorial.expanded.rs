@@ -25,13 +25,15 @@ fn factorial(n: u64) -> u128 {
         name: ::core::option::Option::None,
         code_fingerprint: 13679254008836713926u64,
         loop_shape: "0()",
+        loop_titles: &["for i in 1..=n as u128"],
         options: ::checkpoint_core::__private::FunctionOptions {
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
-    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+    let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::FactorialState<_>,
     >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&n),));
+    let __checkpoint_run = &__checkpoint_run_owned;
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {
@@ -40,8 +42,7 @@ fn factorial(n: u64) -> u128 {
             }
         }
     };
-    #[allow(clippy::redundant_closure_call)]
-    let __checkpoint_result = (|| -> u128 {
+    let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u128 {
         let mut prod: u128 = match __checkpoint_restored.prod.take() {
             ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
             ::core::option::Option::None => 1,
@@ -71,12 +72,12 @@ fn factorial(n: u64) -> u128 {
             }
         }
         prod
-    })();
+    });
     let __checkpoint_completed = {
         #[allow(unused_imports)]
         use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
         (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
     };
-    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_run_owned.finish(__checkpoint_completed);
     __checkpoint_result
 }

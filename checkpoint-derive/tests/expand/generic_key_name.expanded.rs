@@ -29,13 +29,14 @@ where
         name: ::core::option::Option::Some("weighted-sum"),
         code_fingerprint: 8248240178784345411u64,
         loop_shape: "0()",
+        loop_titles: &["for (i, item) in items.iter().enumerate()"],
         options: ::checkpoint_core::__private::FunctionOptions {
             zstd_level: ::core::option::Option::Some(::core::option::Option::None),
             keep_on_success: true,
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
-    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+    let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::WeightedSumState<_>,
     >::start(
         &__CHECKPOINT_FUNCTION,
@@ -44,6 +45,7 @@ where
             ::checkpoint_core::__private::key(::core::any::type_name::<W>()),
         ),
     );
+    let __checkpoint_run = &__checkpoint_run_owned;
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {
@@ -52,8 +54,7 @@ where
             }
         }
     };
-    #[allow(clippy::redundant_closure_call)]
-    let __checkpoint_result = (|| -> f64 {
+    let __checkpoint_result = ::checkpoint_core::__private::body(move || -> f64 {
         let mut sum = match __checkpoint_restored.sum.take() {
             ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
             ::core::option::Option::None => 0.0,
@@ -83,12 +84,12 @@ where
             }
         }
         sum
-    })();
+    });
     let __checkpoint_completed = {
         #[allow(unused_imports)]
         use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
         (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
     };
-    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_run_owned.finish(__checkpoint_completed);
     __checkpoint_result
 }

@@ -28,14 +28,16 @@ fn collatz_steps(start: u64) -> u32 {
         name: ::core::option::Option::None,
         code_fingerprint: 9737493250806667057u64,
         loop_shape: "0()",
+        loop_titles: &["loop"],
         options: ::checkpoint_core::__private::FunctionOptions {
             on_code_change: ::checkpoint_core::OnCodeChange::Restart,
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
-    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+    let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::CollatzStepsState<_, _>,
     >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&start),));
+    let __checkpoint_run = &__checkpoint_run_owned;
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {
@@ -45,8 +47,7 @@ fn collatz_steps(start: u64) -> u32 {
             }
         }
     };
-    #[allow(clippy::redundant_closure_call)]
-    let __checkpoint_result = (|| -> u32 {
+    let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u32 {
         let mut value = match __checkpoint_restored.value.take() {
             ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
             ::core::option::Option::None => start,
@@ -81,12 +82,12 @@ fn collatz_steps(start: u64) -> u32 {
             }
         }
         steps
-    })();
+    });
     let __checkpoint_completed = {
         #[allow(unused_imports)]
         use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
         (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
     };
-    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_run_owned.finish(__checkpoint_completed);
     __checkpoint_result
 }

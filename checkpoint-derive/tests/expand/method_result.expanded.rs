@@ -33,21 +33,24 @@ impl Ledger {
             name: ::core::option::Option::None,
             code_fingerprint: 9363612843408841004u64,
             loop_shape: "0()",
+            loop_titles: &["for entry in &self.entries"],
             options: ::checkpoint_core::__private::FunctionOptions {
                 every_iters: ::core::option::Option::Some(100u64),
                 strict: true,
                 ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },
         };
-        let __checkpoint_run = ::checkpoint_core::__private::Run::<
+        let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
             __checkpoint_schema::ApplyState<_>,
         >::start(
             &__CHECKPOINT_FUNCTION,
             &(
+                ::checkpoint_core::__private::key(&self),
                 ::checkpoint_core::__private::key(&start),
                 ::checkpoint_core::__private::key(::core::any::type_name::<Self>()),
             ),
         );
+        let __checkpoint_run = &__checkpoint_run_owned;
         let mut __checkpoint_restored = match __checkpoint_run.take_state() {
             ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
             ::core::option::Option::None => {
@@ -56,8 +59,10 @@ impl Ledger {
                 }
             }
         };
-        #[allow(clippy::redundant_closure_call)]
-        let __checkpoint_result = (|| -> Result<i64, std::num::ParseIntError> {
+        let __checkpoint_result = ::checkpoint_core::__private::body(move || -> Result<
+            i64,
+            std::num::ParseIntError,
+        > {
             let mut balance = match __checkpoint_restored.balance.take() {
                 ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
                 ::core::option::Option::None => start,
@@ -88,13 +93,13 @@ impl Ledger {
             }
             self.balance = balance;
             Ok(balance)
-        })();
+        });
         let __checkpoint_completed = {
             #[allow(unused_imports)]
             use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
             (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
         };
-        __checkpoint_run.finish(__checkpoint_completed);
+        __checkpoint_run_owned.finish(__checkpoint_completed);
         __checkpoint_result
     }
     /// The receiver named in `key`: each ledger is a run of its own.
@@ -125,11 +130,12 @@ impl Ledger {
             name: ::core::option::Option::None,
             code_fingerprint: 6842431533034415733u64,
             loop_shape: "0()",
+            loop_titles: &["for entry in &self.entries"],
             options: ::checkpoint_core::__private::FunctionOptions {
                 ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },
         };
-        let __checkpoint_run = ::checkpoint_core::__private::Run::<
+        let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
             __checkpoint_schema::CountLargeState<_>,
         >::start(
             &__CHECKPOINT_FUNCTION,
@@ -139,6 +145,7 @@ impl Ledger {
                 ::checkpoint_core::__private::key(::core::any::type_name::<Self>()),
             ),
         );
+        let __checkpoint_run = &__checkpoint_run_owned;
         let mut __checkpoint_restored = match __checkpoint_run.take_state() {
             ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
             ::core::option::Option::None => {
@@ -147,8 +154,7 @@ impl Ledger {
                 }
             }
         };
-        #[allow(clippy::redundant_closure_call)]
-        let __checkpoint_result = (|| -> usize {
+        let __checkpoint_result = ::checkpoint_core::__private::body(move || -> usize {
             let mut count = match __checkpoint_restored.count.take() {
                 ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
                 ::core::option::Option::None => 0,
@@ -178,13 +184,13 @@ impl Ledger {
                 }
             }
             count
-        })();
+        });
         let __checkpoint_completed = {
             #[allow(unused_imports)]
             use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
             (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
         };
-        __checkpoint_run.finish(__checkpoint_completed);
+        __checkpoint_run_owned.finish(__checkpoint_completed);
         __checkpoint_result
     }
 }

@@ -1,5 +1,6 @@
 use checkpoint_core::checkpointed;
-/// Sums `i * j` over the even `j` below `i`, at most four per row.
+/// Sums `i * j` over the even `j` below `i`, at most four per row; the
+/// inner loop saves too.
 fn triangle(n: u64) -> u64 {
     mod __checkpoint_schema {
         #[derive(
@@ -24,16 +25,18 @@ fn triangle(n: u64) -> u64 {
         module_path: ::core::module_path!(),
         function: "triangle",
         name: ::core::option::Option::None,
-        code_fingerprint: 13845480301477008067u64,
+        code_fingerprint: 1705447735047258808u64,
         loop_shape: "0(1())",
+        loop_titles: &["'rows: for i in 0..n", "for j in 0..i"],
         options: ::checkpoint_core::__private::FunctionOptions {
             every_iters: ::core::option::Option::Some(1000u64),
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
-    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+    let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::TriangleState<_>,
     >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&n),));
+    let __checkpoint_run = &__checkpoint_run_owned;
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {
@@ -42,8 +45,7 @@ fn triangle(n: u64) -> u64 {
             }
         }
     };
-    #[allow(clippy::redundant_closure_call)]
-    let __checkpoint_result = (|| -> u64 {
+    let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u64 {
         let mut total = match __checkpoint_restored.total.take() {
             ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
             ::core::option::Option::None => 0,
@@ -105,12 +107,12 @@ fn triangle(n: u64) -> u64 {
             }
         }
         total
-    })();
+    });
     let __checkpoint_completed = {
         #[allow(unused_imports)]
         use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
         (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
     };
-    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_run_owned.finish(__checkpoint_completed);
     __checkpoint_result
 }

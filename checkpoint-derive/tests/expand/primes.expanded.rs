@@ -28,14 +28,16 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
         name: ::core::option::Option::None,
         code_fingerprint: 8634984114820718324u64,
         loop_shape: "0()",
+        loop_titles: &["while (found.len() as u64) < n"],
         options: ::checkpoint_core::__private::FunctionOptions {
             every_ms: ::core::option::Option::Some(250u64),
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
-    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+    let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::PrimesState<_, _>,
     >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&n),));
+    let __checkpoint_run = &__checkpoint_run_owned;
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {
@@ -45,8 +47,7 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
             }
         }
     };
-    #[allow(clippy::redundant_closure_call)]
-    let __checkpoint_result = (|| -> Vec<u64> {
+    let __checkpoint_result = ::checkpoint_core::__private::body(move || -> Vec<u64> {
         let mut found: Vec<u64> = match __checkpoint_restored.found.take() {
             ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
             ::core::option::Option::None => vec![2],
@@ -87,12 +88,12 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
             }
         }
         found
-    })();
+    });
     let __checkpoint_completed = {
         #[allow(unused_imports)]
         use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
         (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
     };
-    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_run_owned.finish(__checkpoint_completed);
     __checkpoint_result
 }

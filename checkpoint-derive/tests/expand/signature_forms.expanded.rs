@@ -33,17 +33,22 @@ impl<'a> Corpus<'a> {
             name: ::core::option::Option::None,
             code_fingerprint: 1037874978437373370u64,
             loop_shape: "0()",
+            loop_titles: &["for word in &self.words"],
             options: ::checkpoint_core::__private::FunctionOptions {
                 every_ms: ::core::option::Option::Some(10000u64),
                 ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },
         };
-        let __checkpoint_run = ::checkpoint_core::__private::Run::<
+        let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
             __checkpoint_schema::CountKeptState<_>,
         >::start(
             &__CHECKPOINT_FUNCTION,
-            &(::checkpoint_core::__private::key(::core::any::type_name::<Self>()),),
+            &(
+                ::checkpoint_core::__private::key(&self),
+                ::checkpoint_core::__private::key(::core::any::type_name::<Self>()),
+            ),
         );
+        let __checkpoint_run = &__checkpoint_run_owned;
         let mut __checkpoint_restored = match __checkpoint_run.take_state() {
             ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
             ::core::option::Option::None => {
@@ -52,8 +57,7 @@ impl<'a> Corpus<'a> {
                 }
             }
         };
-        #[allow(clippy::redundant_closure_call)]
-        let __checkpoint_result = (|| -> usize {
+        let __checkpoint_result = ::checkpoint_core::__private::body(move || -> usize {
             let mut kept = match __checkpoint_restored.kept.take() {
                 ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
                 ::core::option::Option::None => 0,
@@ -85,13 +89,13 @@ impl<'a> Corpus<'a> {
                 }
             }
             kept
-        })();
+        });
         let __checkpoint_completed = {
             #[allow(unused_imports)]
             use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
             (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
         };
-        __checkpoint_run.finish(__checkpoint_completed);
+        __checkpoint_run_owned.finish(__checkpoint_completed);
         __checkpoint_result
     }
     /// The longest word starting with `prefix`.
@@ -121,11 +125,12 @@ impl<'a> Corpus<'a> {
             name: ::core::option::Option::None,
             code_fingerprint: 2582239566192841856u64,
             loop_shape: "0()",
+            loop_titles: &["for (i, word) in self.words.iter().enumerate()"],
             options: ::checkpoint_core::__private::FunctionOptions {
                 ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },
         };
-        let __checkpoint_run = ::checkpoint_core::__private::Run::<
+        let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
             __checkpoint_schema::LongestState<_>,
         >::start(
             &__CHECKPOINT_FUNCTION,
@@ -134,6 +139,7 @@ impl<'a> Corpus<'a> {
                 ::checkpoint_core::__private::key(::core::any::type_name::<Self>()),
             ),
         );
+        let __checkpoint_run = &__checkpoint_run_owned;
         let mut __checkpoint_restored = match __checkpoint_run.take_state() {
             ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
             ::core::option::Option::None => {
@@ -142,8 +148,9 @@ impl<'a> Corpus<'a> {
                 }
             }
         };
-        #[allow(clippy::redundant_closure_call)]
-        let __checkpoint_result = (|| -> Option<&'a str> {
+        let __checkpoint_result = ::checkpoint_core::__private::body(move || -> Option<
+            &'a str,
+        > {
             let mut best: Option<usize> = match __checkpoint_restored.best.take() {
                 ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
                 ::core::option::Option::None => None,
@@ -177,13 +184,13 @@ impl<'a> Corpus<'a> {
                 }
             }
             best.map(|i| self.words[i])
-        })();
+        });
         let __checkpoint_completed = {
             #[allow(unused_imports)]
             use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
             (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
         };
-        __checkpoint_run.finish(__checkpoint_completed);
+        __checkpoint_run_owned.finish(__checkpoint_completed);
         __checkpoint_result
     }
 }

@@ -8,7 +8,7 @@ impl<'a> Corpus<'a> {
     /// Counts the words that pass `keep`, consuming the corpus.
     #[must_use]
     #[inline]
-    #[checkpointed(every = "10s")]
+    #[checkpointed(every = "10s", key = (self))]
     pub(crate) fn count_kept(self, keep: impl Fn(&str) -> bool) -> usize {
         #[state]
         let mut kept = 0;

@@ -28,15 +28,17 @@ fn two_phases(n: usize) -> u64 {
         name: ::core::option::Option::None,
         code_fingerprint: 12112859875744321383u64,
         loop_shape: "0()1()",
+        loop_titles: &["for i in 0..n as u64", "for square in &squares"],
         options: ::checkpoint_core::__private::FunctionOptions {
             every_ms: ::core::option::Option::Some(30000u64),
             keep: ::core::option::Option::Some(3usize),
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };
-    let __checkpoint_run = ::checkpoint_core::__private::Run::<
+    let __checkpoint_run_owned = ::checkpoint_core::__private::Run::<
         __checkpoint_schema::TwoPhasesState<_, _>,
     >::start(&__CHECKPOINT_FUNCTION, &(::checkpoint_core::__private::key(&n),));
+    let __checkpoint_run = &__checkpoint_run_owned;
     let mut __checkpoint_restored = match __checkpoint_run.take_state() {
         ::core::option::Option::Some(__checkpoint_saved) => __checkpoint_saved,
         ::core::option::Option::None => {
@@ -46,8 +48,7 @@ fn two_phases(n: usize) -> u64 {
             }
         }
     };
-    #[allow(clippy::redundant_closure_call)]
-    let __checkpoint_result = (|| -> u64 {
+    let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u64 {
         let mut squares: Vec<u64> = match __checkpoint_restored.squares.take() {
             ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
             ::core::option::Option::None => Vec::with_capacity(n),
@@ -107,12 +108,12 @@ fn two_phases(n: usize) -> u64 {
             }
         }
         checksum
-    })();
+    });
     let __checkpoint_completed = {
         #[allow(unused_imports)]
         use ::checkpoint_core::__private::{FallibleOutcome as _, PlainOutcome as _};
         (&::checkpoint_core::__private::Outcome(&__checkpoint_result)).completed()
     };
-    __checkpoint_run.finish(__checkpoint_completed);
+    __checkpoint_run_owned.finish(__checkpoint_completed);
     __checkpoint_result
 }

@@ -4,8 +4,10 @@ use checkpoint_core::checkpointed;
 fn sum(rows: Vec<Vec<u64>>) -> u64 {
     #[state]
     let mut total = 0;
-    let mut rows = rows.into_iter();
-    while let Some(row) = rows.next() {
+    #[state]
+    let mut rows = rows;
+    while let Some(row) = rows.pop() {
+        #[checkpoint(save)]
         for x in row {
             total += x;
         }

@@ -1,0 +1,140 @@
+//! `checkpoint_core::verify` catches the wrong resumes that compile: what
+//! the macro cannot see (interior mutability, an iterator whose order or
+//! length depends on the process or the state), and passes correct code.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use checkpoint_core::{checkpointed, try_verify, verify};
+
+/// Newton's method on a few starting points, with an RNG-free recurrence:
+/// correct, and verified.
+#[checkpointed]
+fn newton_roots(points: u32) -> Vec<u64> {
+    #[state]
+    let mut roots = Vec::new();
+    for start in 1..=points {
+        let mut x = f64::from(start);
+        for _ in 0..20 {
+            x -= (x * x - 2.0) / (2.0 * x);
+        }
+        roots.push(x.to_bits());
+    }
+    roots
+}
+
+#[test]
+fn a_correct_function_verifies() {
+    let checked = verify(|| newton_roots(40));
+    assert_eq!(checked.saves, 40);
+    assert!(checked.resumes >= 5, "{checked}");
+}
+
+/// A log kept through a `RefCell`: the binding is not `mut`, so the macro
+/// cannot see that the loop changes it, and a resume starts it empty.
+#[checkpointed]
+fn logged_sum(n: u64) -> (u64, usize) {
+    let log = RefCell::new(Vec::new());
+    #[state]
+    let mut sum = 0;
+    for i in 0..n {
+        sum += i;
+        log.borrow_mut().push(i);
+    }
+    (sum, log.into_inner().len())
+}
+
+#[test]
+fn interior_mutability_is_caught() {
+    let divergence = try_verify(|| logged_sum(30)).expect_err("a RefCell log restarts on resume");
+    assert!(
+        divergence.resumed_from.contains("logged_sum")
+            && divergence.resumed_from.contains("for i in 0..n"),
+        "{divergence}"
+    );
+    assert!(
+        divergence.difference.contains("result differs"),
+        "{divergence}"
+    );
+}
+
+/// A save-point loop over a `HashMap` the macro cannot see the type of: its
+/// order differs in every map, so a resume skips other keys than it did.
+fn weights(n: u64) -> HashMap<u64, u64> {
+    (0..n).map(|k| (k, k * k + 1)).collect()
+}
+
+#[checkpointed]
+fn weighted(n: u64) -> Vec<u64> {
+    let table = weights(n);
+    #[state]
+    let mut seen = Vec::new();
+    for (key, weight) in &table {
+        seen.push(key * 1000 + weight);
+    }
+    seen.sort_unstable();
+    seen
+}
+
+#[test]
+fn an_unordered_iterator_is_caught() {
+    let divergence = try_verify(|| weighted(64)).expect_err("a HashMap's order differs per map");
+    assert!(
+        divergence.difference.contains("seen") || divergence.difference.contains("deterministic"),
+        "{divergence}"
+    );
+}
+
+/// A loop whose range is read from the state it grows: on resume the range
+/// is longer, and skipping to the saved iteration lands elsewhere.
+#[checkpointed]
+fn doubling(n: usize) -> Vec<u64> {
+    #[state]
+    let mut items: Vec<u64> = (1..=n as u64).collect();
+    for i in 0..items.len() {
+        let next = items[i] * 2;
+        items.push(next);
+    }
+    items
+}
+
+#[test]
+fn an_iterator_of_another_length_on_resume_is_caught() {
+    let divergence = try_verify(|| doubling(12)).expect_err("the range grows with the state");
+    assert!(
+        divergence.difference.contains("iterates over"),
+        "{divergence}"
+    );
+}
+
+/// A function that never stops after a resume: its counter is a `Cell`
+/// that restarts, and the loop runs until it reaches the saved total.
+#[checkpointed]
+fn until_counted(n: u64) -> u64 {
+    let counted = std::cell::Cell::new(0);
+    #[state]
+    let mut total = 0;
+    loop {
+        total += 1;
+        counted.set(counted.get() + 1);
+        if counted.get() == n {
+            break;
+        }
+    }
+    total
+}
+
+#[test]
+fn a_resume_that_does_not_end_is_caught() {
+    let divergence = try_verify(|| until_counted(20)).expect_err("the counter restarts");
+    assert!(
+        divergence.difference.contains("does not end"),
+        "{divergence}"
+    );
+}
+
+#[test]
+#[should_panic(expected = "checkpoint::verify: resuming")]
+fn verify_panics_with_the_divergence() {
+    verify(|| logged_sum(10));
+}

@@ -1,0 +1,340 @@
+//! Which locals a piece of code may change, as far as syntax can tell.
+//!
+//! Definite changes: assignment (`x = ..`, `x.f = ..`, `x[i] = ..`,
+//! `*x = ..`), compound assignment (`x += ..`) and `&mut x`. For a binding
+//! Rust lets change (`let mut`, a `mut` or `&mut` parameter, `&mut self`),
+//! a method call on it (`x.push(..)`, `it.next()`, `rng.gen()`) and a macro
+//! that mentions it (`write!(x, ..)`) count too: `mut` is the signal the
+//! language gives, and a method that only reads cannot be told apart from
+//! one that writes.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, Ident, Local, Macro, Pat};
+
+use crate::model::pattern_bindings;
+
+/// A local whose changes are looked for.
+pub struct Target {
+    pub name: Ident,
+    /// Rust lets it change: method calls and macros on it count as changes.
+    pub mutable: bool,
+}
+
+/// The first change of each target in `expr`, in the order met. Names
+/// rebound inside (a `let`, a closure parameter, a `for`, `if let` or
+/// `match` pattern) are other locals within their scope.
+pub fn in_expr(expr: &Expr, targets: &[Target]) -> Vec<(Ident, Span)> {
+    let mut finder = Finder::new(targets, &[]);
+    finder.visit_expr(expr);
+    finder.found
+}
+
+/// Like [`in_expr`], for a statement, leaving out the expressions in
+/// `skipped` (loops a resume does not run again).
+pub fn in_stmt_skipping(
+    stmt: &syn::Stmt,
+    targets: &[Target],
+    skipped: &[&Expr],
+) -> Vec<(Ident, Span)> {
+    let mut finder = Finder::new(targets, skipped);
+    finder.visit_stmt(stmt);
+    finder.found
+}
+
+/// Formatting and assertion macros only read their arguments.
+const READING_MACROS: [&str; 14] = [
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "panic",
+    "dbg",
+];
+
+struct Finder<'t> {
+    targets: &'t [Target],
+    skipped: &'t [&'t Expr],
+    /// Names rebound in each scope being walked, innermost last.
+    rebound: Vec<Vec<Ident>>,
+    found: Vec<(Ident, Span)>,
+}
+
+impl<'t> Finder<'t> {
+    fn new(targets: &'t [Target], skipped: &'t [&'t Expr]) -> Self {
+        Finder {
+            targets,
+            skipped,
+            rebound: vec![Vec::new()],
+            found: Vec::new(),
+        }
+    }
+
+    fn target(&self, name: &Ident) -> Option<&'t Target> {
+        if self.rebound.iter().flatten().any(|bound| bound == name) {
+            return None;
+        }
+        self.targets.iter().find(|target| target.name == *name)
+    }
+
+    fn record(&mut self, name: &Ident, span: Span) {
+        if !self.found.iter().any(|(found, _)| found == name) {
+            self.found.push((name.clone(), span));
+        }
+    }
+
+    /// A definite change of the place `place`.
+    fn changed(&mut self, place: &Expr) {
+        if let Some(root) = place_root(place)
+            && self.target(root).is_some()
+        {
+            self.record(root, place.span());
+        }
+    }
+
+    fn rebind(&mut self, pat: &Pat) {
+        let scope = self
+            .rebound
+            .last_mut()
+            .expect("the finder always has a scope");
+        pattern_bindings(pat, scope);
+    }
+
+    fn in_scope(&mut self, walk: impl FnOnce(&mut Self)) {
+        self.rebound.push(Vec::new());
+        walk(self);
+        self.rebound.pop();
+    }
+
+    fn macro_call(&mut self, mac: &Macro) {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string())
+            .unwrap_or_default();
+        if READING_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        for ident in mentions(mac.tokens.clone()) {
+            if self.target(&ident).is_some_and(|target| target.mutable) {
+                self.record(&ident, ident.span());
+            }
+        }
+    }
+}
+
+/// Every identifier in `tokens`, macro arguments included.
+pub fn mentions(tokens: TokenStream) -> Vec<Ident> {
+    fn walk(tokens: TokenStream, found: &mut Vec<Ident>) {
+        for tree in tokens {
+            match tree {
+                TokenTree::Ident(ident) => found.push(ident),
+                TokenTree::Group(group) => walk(group.stream(), found),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(tokens, &mut found);
+    found
+}
+
+/// The local a place belongs to: `x` for `x`, `x.a.b`, `x[i]`, `(x)`,
+/// `*x`, and `self`.
+fn place_root(place: &Expr) -> Option<&Ident> {
+    match place {
+        Expr::Path(path) if path.qself.is_none() => path.path.get_ident(),
+        Expr::Field(field) => place_root(&field.base),
+        Expr::Index(index) => place_root(&index.expr),
+        Expr::Paren(paren) => place_root(&paren.expr),
+        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Deref(_)) => place_root(&unary.expr),
+        _ => None,
+    }
+}
+
+/// The local an expression starts from, through method calls and
+/// borrows too: `map` for `map.iter().enumerate()` or `&map`.
+pub fn root_ident(expr: &Expr) -> Option<&Ident> {
+    match expr {
+        Expr::MethodCall(call) => root_ident(&call.receiver),
+        Expr::Reference(reference) => root_ident(&reference.expr),
+        Expr::Paren(paren) => root_ident(&paren.expr),
+        _ => place_root(expr),
+    }
+}
+
+/// Methods of the standard library's collections and numbers that only
+/// read: a call to one of them is not a change.
+const READING_METHODS: [&str; 40] = [
+    "len",
+    "is_empty",
+    "iter",
+    "keys",
+    "values",
+    "get",
+    "contains",
+    "contains_key",
+    "clone",
+    "first",
+    "last",
+    "as_slice",
+    "as_str",
+    "as_ref",
+    "to_vec",
+    "to_owned",
+    "to_string",
+    "capacity",
+    "abs",
+    "sqrt",
+    "powi",
+    "powf",
+    "min",
+    "max",
+    "chunks",
+    "windows",
+    "starts_with",
+    "ends_with",
+    "binary_search",
+    "count_ones",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "as_deref",
+    "exp",
+    "ln",
+    "floor",
+    "ceil",
+    "round",
+];
+
+impl<'ast> Visit<'ast> for Finder<'_> {
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        if !self.skipped.iter().any(|skip| std::ptr::eq(*skip, expr)) {
+            visit::visit_expr(self, expr);
+        }
+    }
+
+    fn visit_expr_assign(&mut self, node: &'ast syn::ExprAssign) {
+        self.changed(&node.left);
+        visit::visit_expr_assign(self, node);
+    }
+
+    fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
+        use syn::BinOp;
+        if matches!(
+            node.op,
+            BinOp::AddAssign(_)
+                | BinOp::SubAssign(_)
+                | BinOp::MulAssign(_)
+                | BinOp::DivAssign(_)
+                | BinOp::RemAssign(_)
+                | BinOp::BitXorAssign(_)
+                | BinOp::BitAndAssign(_)
+                | BinOp::BitOrAssign(_)
+                | BinOp::ShlAssign(_)
+                | BinOp::ShrAssign(_)
+        ) {
+            self.changed(&node.left);
+        }
+        visit::visit_expr_binary(self, node);
+    }
+
+    fn visit_expr_reference(&mut self, node: &'ast syn::ExprReference) {
+        if node.mutability.is_some() {
+            self.changed(&node.expr);
+        }
+        visit::visit_expr_reference(self, node);
+    }
+
+    fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        if let Some(root) = place_root(&node.receiver)
+            && !READING_METHODS.contains(&node.method.to_string().as_str())
+            && self.target(root).is_some_and(|target| target.mutable)
+        {
+            self.record(root, node.span());
+        }
+        visit::visit_expr_method_call(self, node);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast Macro) {
+        self.macro_call(mac);
+    }
+
+    fn visit_block(&mut self, block: &'ast Block) {
+        self.in_scope(|finder| visit::visit_block(finder, block));
+    }
+
+    fn visit_local(&mut self, local: &'ast Local) {
+        if let Some(init) = &local.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+        }
+        self.rebind(&local.pat);
+    }
+
+    fn visit_expr_closure(&mut self, node: &'ast syn::ExprClosure) {
+        self.in_scope(|finder| {
+            for input in &node.inputs {
+                finder.rebind(input);
+            }
+            finder.visit_expr(&node.body);
+        });
+    }
+
+    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        // The iterable is outside the pattern's scope: `for w in &mut words`
+        // changes the outer `words`.
+        self.visit_expr(&node.expr);
+        self.in_scope(|finder| {
+            finder.rebind(&node.pat);
+            finder.visit_block(&node.body);
+        });
+    }
+
+    /// `let PAT = EXPR` in an `if` or `while` condition: the caller opened
+    /// the scope the pattern binds in.
+    fn visit_expr_let(&mut self, node: &'ast syn::ExprLet) {
+        self.visit_expr(&node.expr);
+        self.rebind(&node.pat);
+    }
+
+    fn visit_expr_if(&mut self, node: &'ast syn::ExprIf) {
+        self.in_scope(|finder| {
+            finder.visit_expr(&node.cond);
+            finder.visit_block(&node.then_branch);
+        });
+        if let Some((_, otherwise)) = &node.else_branch {
+            self.visit_expr(otherwise);
+        }
+    }
+
+    fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+        self.in_scope(|finder| {
+            finder.visit_expr(&node.cond);
+            finder.visit_block(&node.body);
+        });
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.in_scope(|finder| {
+            finder.rebind(&arm.pat);
+            // The guard (inside the pattern) and the body see the bindings.
+            visit::visit_arm(finder, arm);
+        });
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}

@@ -1,0 +1,745 @@
+//! Whether a resume is exact: for every save point, each value that crosses
+//! it is saved (`#[state]`), recomputed identically by the code a resume
+//! runs again, or refused here with an error naming the local, the loop and
+//! the fix. This is the one place that answers "why is this local saved?".
+//!
+//! On resume, the code on the way to a save point runs again: everything
+//! before it in the blocks around it, except the save-point loops it skips
+//! as finished phases, and the `if` conditions and `match` scrutinees that
+//! lead to it. That code must not change `#[state]` (it would change the
+//! restored value a second time), and what it computes from `#[state]` must
+//! not be used at or after the save point (it would be computed from the
+//! restored value, not the initial one). A value changed inside the
+//! save-point loop and declared before it carries from one iteration to the
+//! next: it must be `#[state]`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, FnArg, Ident, ItemFn, Pat, Stmt, Type};
+
+use crate::changes::{self, Target, mentions};
+use crate::model::{self, Model, mutable_bindings};
+
+/// Checks every save point of `item`'s body; refusals go into `errors`.
+pub fn check(item: &ItemFn, block: &Block, model: &Model, errors: &mut Vec<syn::Error>) {
+    let mut report = Report {
+        errors,
+        seen: Vec::new(),
+    };
+    let inputs = inputs(item);
+    for (id, info) in model.loops.iter().enumerate() {
+        if !info.save_point {
+            continue;
+        }
+        let Some(path) = path_to(block, info.expr) else {
+            continue;
+        };
+        // A first walk finds the #[state] locals in scope at the save
+        // point, and so which of them it changes; the second one checks.
+        let mut quiet = Report {
+            errors: &mut Vec::new(),
+            seen: Vec::new(),
+        };
+        let mut dry = SavePoint {
+            model,
+            target: info.expr,
+            title: String::new(),
+            scopes: vec![inputs.clone()],
+            moving: Vec::new(),
+            report: &mut quiet,
+        };
+        dry.walk_path(&path);
+        let moving = dry
+            .visible()
+            .into_iter()
+            .filter(|value| value.kind == Kind::State)
+            .filter(|value| {
+                let target = Target {
+                    name: value.name.clone(),
+                    mutable: true,
+                };
+                !changes::in_expr(info.expr, &[target]).is_empty()
+            })
+            .map(|value| value.name.clone())
+            .collect();
+        let mut checker = SavePoint {
+            model,
+            target: info.expr,
+            title: loop_title(info.expr),
+            scopes: vec![inputs.clone()],
+            moving,
+            report: &mut report,
+        };
+        checker.walk_path(&path);
+        checker.at_save_point(id as u32, &path);
+    }
+}
+
+/// A value the code can name: a parameter or a local.
+#[derive(Clone)]
+struct Value {
+    name: Ident,
+    kind: Kind,
+    /// Rust lets it change (`mut`, `&mut`, `&mut self`).
+    mutable: bool,
+    /// `#[transient]`.
+    transient: bool,
+    /// The `#[state]` locals its value was computed from, directly or not.
+    computed_from: Vec<Ident>,
+    /// Its type or initializer names a `HashMap` or `HashSet`.
+    unordered: bool,
+    /// For `#[state]`: a save-point loop saved it before the code now walked.
+    saved_before: bool,
+    /// For `#[transient]`: used by the code a resume runs again.
+    used_before: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    State,
+    Parameter,
+    MutReference,
+    Receiver,
+    Local,
+}
+
+struct Report<'e> {
+    errors: &'e mut Vec<syn::Error>,
+    /// One error per place and message, however many save points see it.
+    seen: Vec<String>,
+}
+
+impl Report<'_> {
+    fn refuse(&mut self, span: Span, message: String) {
+        let key = format!("{span:?} {message}");
+        if !self.seen.contains(&key) {
+            self.seen.push(key);
+            self.errors.push(syn::Error::new(span, message));
+        }
+    }
+}
+
+/// The function's parameters and receiver as values.
+fn inputs(item: &ItemFn) -> Vec<Value> {
+    let mut values = Vec::new();
+    for input in &item.sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => values.push(Value {
+                name: Ident::new("self", receiver.self_token.span),
+                kind: Kind::Receiver,
+                mutable: receiver.mutability.is_some()
+                    || match &receiver.kind {
+                        syn::ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
+                        syn::ReceiverKind::Typed(_, ty) => {
+                            ty.to_token_stream().to_string().contains("mut")
+                        }
+                        _ => false,
+                    },
+                ..plain(Ident::new("self", receiver.self_token.span))
+            }),
+            FnArg::Typed(typed) => {
+                let by_mut_reference =
+                    matches!(&*typed.ty, Type::Reference(r) if r.mutability.is_some());
+                let unordered = names_unordered(typed.ty.to_token_stream());
+                let mutable_names = mutable_bindings(&typed.pat);
+                let mut names = Vec::new();
+                model::pattern_bindings(&typed.pat, &mut names);
+                for name in names {
+                    values.push(Value {
+                        kind: if by_mut_reference {
+                            Kind::MutReference
+                        } else {
+                            Kind::Parameter
+                        },
+                        mutable: by_mut_reference || mutable_names.contains(&name),
+                        unordered,
+                        ..plain(name)
+                    });
+                }
+            }
+        }
+    }
+    values
+}
+
+fn plain(name: Ident) -> Value {
+    Value {
+        name,
+        kind: Kind::Local,
+        mutable: false,
+        transient: false,
+        computed_from: Vec::new(),
+        unordered: false,
+        saved_before: false,
+        used_before: false,
+    }
+}
+
+/// One step on the way from the function's body to a save point.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    /// The `index`th statement of `block` leads on.
+    Block(&'a Block, usize),
+    /// An expression around the save point.
+    Expr(&'a Expr),
+}
+
+/// The steps from `block` down to the loop `target`.
+fn path_to<'a>(block: &'a Block, target: &'a Expr) -> Option<Vec<Step<'a>>> {
+    struct Finder<'a> {
+        target: &'a Expr,
+        stack: Vec<Step<'a>>,
+        found: Option<Vec<Step<'a>>>,
+    }
+    impl<'a> Visit<'a> for Finder<'a> {
+        fn visit_block(&mut self, block: &'a Block) {
+            for (index, stmt) in block.stmts.iter().enumerate() {
+                if self.found.is_some() {
+                    return;
+                }
+                self.stack.push(Step::Block(block, index));
+                self.visit_stmt(stmt);
+                self.stack.pop();
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.found.is_some() {
+                return;
+            }
+            if std::ptr::eq(expr, self.target) {
+                self.found = Some(self.stack.clone());
+                return;
+            }
+            if matches!(expr, Expr::Closure(_) | Expr::Async(_) | Expr::Const(_)) {
+                return;
+            }
+            self.stack.push(Step::Expr(expr));
+            visit::visit_expr(self, expr);
+            self.stack.pop();
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut finder = Finder {
+        target,
+        stack: Vec::new(),
+        found: None,
+    };
+    finder.visit_block(block);
+    finder.found
+}
+
+struct SavePoint<'m, 'a, 'r, 'e> {
+    model: &'m Model<'a>,
+    target: &'a Expr,
+    /// The loop as the messages name it.
+    title: String,
+    /// The values in scope, innermost block last.
+    scopes: Vec<Vec<Value>>,
+    /// The `#[state]` locals the save point changes, by their declarations.
+    moving: Vec<Ident>,
+    report: &'r mut Report<'e>,
+}
+
+impl<'a> SavePoint<'_, 'a, '_, '_> {
+    /// The values in scope, the latest binding of each name.
+    fn visible(&self) -> Vec<&Value> {
+        let all: Vec<&Value> = self.scopes.iter().flatten().collect();
+        all.iter()
+            .enumerate()
+            .filter(|(position, value)| {
+                !all[position + 1..]
+                    .iter()
+                    .any(|later| later.name == value.name)
+            })
+            .map(|(_, value)| *value)
+            .collect()
+    }
+
+    fn visible_mut(&mut self, name: &Ident) -> Option<&mut Value> {
+        self.scopes
+            .iter_mut()
+            .rev()
+            .flat_map(|scope| scope.iter_mut().rev())
+            .find(|value| value.name == *name)
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        self.visible()
+            .into_iter()
+            .map(|value| Target {
+                name: value.name.clone(),
+                mutable: value.mutable,
+            })
+            .collect()
+    }
+
+    /// The `#[state]` locals the code that mentions `mentioned` reads,
+    /// directly or through values computed from them.
+    fn reads_state(&self, mentioned: &[Ident]) -> Vec<Ident> {
+        let mut read = Vec::new();
+        for value in self.visible() {
+            if !mentioned.contains(&value.name) {
+                continue;
+            }
+            match value.kind {
+                Kind::State => read.push(value.name.clone()),
+                _ => read.extend(value.computed_from.iter().cloned()),
+            }
+        }
+        read
+    }
+
+    /// The first of `read` that the save point changes: a value computed
+    /// from it differs between the first pass and a resume.
+    fn moving<'v>(&self, read: &'v [Ident]) -> Option<&'v Ident> {
+        read.iter()
+            .find(|state| self.moving.iter().any(|moving| same_local(moving, state)))
+    }
+
+    /// Walks the code a resume runs again, in order, down to the save point.
+    fn walk_path(&mut self, path: &[Step<'a>]) {
+        for (depth, step) in path.iter().enumerate() {
+            match *step {
+                Step::Block(block, index) => {
+                    self.scopes.push(Vec::new());
+                    for stmt in &block.stmts[..index] {
+                        self.statement(stmt);
+                    }
+                }
+                Step::Expr(expr) => self.around(expr, path.get(depth + 1).copied()),
+            }
+        }
+    }
+
+    /// Code that decides the way to the save point: an `if` condition, a
+    /// `match` scrutinee; and the names a `for` or `if let` binds on the way.
+    fn around(&mut self, expr: &'a Expr, next: Option<Step<'a>>) {
+        match expr {
+            Expr::If(node) => {
+                let into_condition =
+                    matches!(next, Some(Step::Expr(e)) if std::ptr::eq(e, &*node.cond));
+                if !into_condition {
+                    self.decides(&node.cond, "an `if` condition");
+                    self.bind_condition(&node.cond);
+                }
+            }
+            Expr::Match(node) => {
+                let into_scrutinee =
+                    matches!(next, Some(Step::Expr(e)) if std::ptr::eq(e, &*node.expr));
+                if !into_scrutinee {
+                    self.decides(&node.expr, "a `match`");
+                    let arm = node.arms.iter().find(
+                        |arm| matches!(next, Some(Step::Expr(e)) if std::ptr::eq(e, &*arm.body)),
+                    );
+                    if let Some(arm) = arm {
+                        self.bind(
+                            &arm.pat,
+                            self.reads_state(&mentions(node.expr.to_token_stream())),
+                        );
+                    }
+                }
+            }
+            Expr::ForLoop(node) => {
+                // An enclosing save point: its iterator is built again and
+                // moved to the saved iteration.
+                self.scopes.push(Vec::new());
+                self.bind(&node.pat, Vec::new());
+            }
+            _ => {}
+        }
+    }
+
+    fn bind_condition(&mut self, cond: &Expr) {
+        match cond {
+            Expr::Let(node) => self.bind(
+                &node.pat,
+                self.reads_state(&mentions(node.expr.to_token_stream())),
+            ),
+            Expr::Binary(node) if matches!(node.op, syn::BinOp::And(_)) => {
+                self.bind_condition(&node.left);
+                self.bind_condition(&node.right);
+            }
+            _ => {}
+        }
+    }
+
+    fn bind(&mut self, pat: &Pat, computed_from: Vec<Ident>) {
+        let mutable = mutable_bindings(pat);
+        let mut names = Vec::new();
+        model::pattern_bindings(pat, &mut names);
+        let scope = self.scopes.last_mut().expect("a scope is open");
+        for name in names {
+            scope.push(Value {
+                mutable: mutable.contains(&name),
+                computed_from: computed_from.clone(),
+                ..plain(name)
+            });
+        }
+    }
+
+    /// Refuses a condition on the way to the save point that reads state.
+    fn decides(&mut self, cond: &Expr, what: &str) {
+        let read = self.reads_state(&mentions(cond.to_token_stream()));
+        if let Some(state) = self.moving(&read) {
+            let title = &self.title;
+            self.report.refuse(
+                cond.span(),
+                format!(
+                    "the loop `{title}` is reached through {what} that reads #[state] `{state}`: on resume it is evaluated again on the restored value and can take another way; decide from the arguments, or move the test inside the loop"
+                ),
+            );
+        }
+    }
+
+    /// One statement that a resume runs again.
+    fn statement(&mut self, stmt: &'a Stmt) {
+        let skipped: Vec<&Expr> = save_points_in(stmt, self.model);
+        let mentioned = mentions_skipping(stmt, &skipped);
+        let source = self.reads_state(&mentioned);
+        let moving = self.moving(&source).cloned();
+        for value in self.scopes.iter_mut().flatten() {
+            if value.transient && mentioned.contains(&value.name) {
+                value.used_before = true;
+            }
+        }
+        let targets = self.targets();
+        for (name, span) in changes::in_stmt_skipping(stmt, &targets, &skipped) {
+            let title = self.title.clone();
+            let Some(value) = self.visible_mut(&name) else {
+                continue;
+            };
+            if value.kind == Kind::State {
+                let message = if value.saved_before {
+                    format!(
+                        "`{name}` is #[state] and changed here, between two checkpointed loops: a resume in the loop `{title}` runs this line again on the restored `{name}`; bind the changed value to a new #[state] local (`#[state] let mut {name}2 = {{ let mut v = {name}.clone(); /* change v */ v }};`), or make the change at the end of the loop before"
+                    )
+                } else {
+                    format!(
+                        "`{name}` is #[state] and changed here, after its declaration and before the loop `{title}` that saves it: a resume runs this line again on the restored `{name}`; make the change part of the initializer: `#[state] let mut {name} = {{ let mut {name} = /* initial value */; /* change it */ {name} }};`"
+                    )
+                };
+                self.report.refuse(span, message);
+            } else {
+                value.computed_from.extend(source.iter().cloned());
+            }
+        }
+        if let Some(state) = &moving
+            && let Some(span) = exits_function(stmt, &skipped)
+        {
+            let title = &self.title;
+            self.report.refuse(
+                span,
+                format!(
+                    "this code can leave before the loop `{title}` depending on #[state] `{state}`: a resume evaluates it again on the restored value and can leave where the interrupted run went on; move the test inside the loop"
+                ),
+            );
+        }
+        if !skipped.is_empty() {
+            for value in self.scopes.iter_mut().flatten() {
+                if value.kind == Kind::State {
+                    value.saved_before = true;
+                }
+            }
+        }
+        if let Stmt::Local(local) = stmt {
+            let is_state = local.attrs.iter().any(model::is_state_attr);
+            let transient = local.attrs.iter().any(model::is_transient_attr);
+            let mut unordered = names_unordered(local.pat.to_token_stream());
+            if let Some(init) = &local.init {
+                unordered |= names_unordered(init.expr.to_token_stream());
+            }
+            let mutable = mutable_bindings(&local.pat);
+            let mut names = Vec::new();
+            model::pattern_bindings(&local.pat, &mut names);
+            let scope = self.scopes.last_mut().expect("a scope is open");
+            for name in names {
+                scope.push(Value {
+                    kind: if is_state { Kind::State } else { Kind::Local },
+                    mutable: mutable.contains(&name),
+                    transient,
+                    computed_from: if is_state { Vec::new() } else { source.clone() },
+                    unordered,
+                    ..plain(name)
+                });
+            }
+        }
+    }
+
+    /// The checks at the save point itself: what it changes, what it needs.
+    fn at_save_point(&mut self, id: u32, path: &[Step<'a>]) {
+        let target = self.target;
+        let inside = mentions(target.to_token_stream());
+        let after = mentions_after(path, self.model, id);
+        let title = self.title.clone();
+        let visible: Vec<Value> = self.visible().into_iter().cloned().collect();
+        let changed = changes::in_expr(
+            target,
+            &visible
+                .iter()
+                .map(|value| Target {
+                    name: value.name.clone(),
+                    mutable: value.mutable,
+                })
+                .collect::<Vec<_>>(),
+        );
+        for value in &visible {
+            if value.kind == Kind::State {
+                continue;
+            }
+            let name = &value.name;
+            let used_inside = inside.contains(name);
+            let used_after = after.contains(name);
+            if let Some(state) = self.moving(&value.computed_from)
+                && (used_inside || used_after)
+            {
+                self.report.refuse(
+                    name.span(),
+                    format!(
+                        "`{name}` is computed from #[state] `{state}` before the loop `{title}` and used in or after it: a resume computes it again from the restored `{state}`, not from its value at the start; compute it inside the loop, compute it from the arguments only, or mark it #[state]"
+                    ),
+                );
+                continue;
+            }
+            let Some((_, span)) = changed.iter().find(|(changed, _)| changed == name) else {
+                continue;
+            };
+            if value.transient {
+                if used_after || value.used_before {
+                    let how = if used_after {
+                        "changed inside the loop and used after it"
+                    } else {
+                        "set before the loop and used inside it"
+                    };
+                    self.report.refuse(
+                        name.span(),
+                        format!(
+                            "`{name}` is #[transient], but its value carries across the save point of the loop `{title}` ({how}): a resume would see another value; mark it #[state], or declare it inside the loop"
+                        ),
+                    );
+                }
+                continue;
+            }
+            let message = match value.kind {
+                Kind::Receiver => format!(
+                    "the loop `{title}` changes `self` (a method call or an assignment through `&mut self` counts as a change), but `self` is not saved: a resume starts from `self` as the caller passed it; keep what changes in a #[state] local (`#[state] let mut ranks = self.ranks.clone();`), use it in the loop, and store it back after the loop"
+                ),
+                Kind::MutReference => format!(
+                    "the loop `{title}` changes what `{name}: &mut ..` points to, which is not saved: a resume starts from the caller's value as it was passed; compute into a #[state] local (`#[state] let mut out = {name}.clone();`) and write it back after the loop"
+                ),
+                Kind::Parameter => format!(
+                    "the loop `{title}` changes the `mut` parameter `{name}` (a method call on a `mut` binding counts as a change), but it is not saved: a resume starts it over from the argument; bind it to a #[state] local first: `#[state] let mut {name} = {name};`"
+                ),
+                Kind::Local | Kind::State => format!(
+                    "`{name}` is declared before the loop `{title}` and changed inside it, but it is not #[state]: a resume would start it over from its value before the loop; mark its `let` #[state], or declare it inside the loop if every iteration starts it afresh"
+                ),
+            };
+            self.report.refuse(*span, message);
+        }
+        if let Expr::ForLoop(node) = target {
+            let iterated = changes::root_ident(&node.expr)
+                .and_then(|root| visible.iter().find(|value| value.name == *root))
+                .filter(|value| value.unordered)
+                .map(|value| value.name.to_string());
+            let literal = names_unordered(node.expr.to_token_stream());
+            if let Some(what) = iterated.or(literal.then(|| "it".to_owned())) {
+                let span =
+                    changes::root_ident(&node.expr).map_or_else(|| node.expr.span(), Ident::span);
+                self.report.refuse(
+                    span,
+                    format!(
+                        "the loop `{title}` saves its position and replays its iterator on resume, but it iterates a `HashMap` or `HashSet` (`{what}`), whose order differs from one process to the next: a resume would skip other items than the ones done; iterate a `BTreeMap`/`BTreeSet`, or sorted keys (`let mut keys: Vec<_> = map.keys().cloned().collect(); keys.sort();`)"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Whether two declarations are the same local (not only the same name).
+fn same_local(a: &Ident, b: &Ident) -> bool {
+    a == b && format!("{:?}", a.span()) == format!("{:?}", b.span())
+}
+
+/// The save-point loops inside `stmt`: a resume skips them.
+fn save_points_in<'a, 'm>(stmt: &'a Stmt, model: &'m Model<'m>) -> Vec<&'a Expr> {
+    struct Finder<'m, 'a> {
+        model: &'m Model<'m>,
+        found: Vec<&'a Expr>,
+    }
+    impl<'a> Visit<'a> for Finder<'_, 'a> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.model.save_point_of(expr).is_some() {
+                self.found.push(expr);
+                return;
+            }
+            if matches!(expr, Expr::Closure(_) | Expr::Async(_) | Expr::Const(_)) {
+                return;
+            }
+            visit::visit_expr(self, expr);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut finder = Finder {
+        model,
+        found: Vec::new(),
+    };
+    finder.visit_stmt(stmt);
+    finder.found
+}
+
+/// The identifiers `stmt` mentions, outside the loops in `skipped`.
+fn mentions_skipping(stmt: &Stmt, skipped: &[&Expr]) -> Vec<Ident> {
+    struct Finder<'s> {
+        skipped: &'s [&'s Expr],
+        found: Vec<Ident>,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            if self.skipped.iter().any(|skip| std::ptr::eq(*skip, expr)) {
+                return;
+            }
+            visit::visit_expr(self, expr);
+        }
+        fn visit_ident(&mut self, ident: &'ast Ident) {
+            self.found.push(ident.clone());
+        }
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            self.found.extend(mentions(mac.tokens.clone()));
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Finder {
+        skipped,
+        found: Vec::new(),
+    };
+    finder.visit_stmt(stmt);
+    finder.found
+}
+
+/// What runs after an iteration of the save point `id`: the rest of every
+/// block on the way to it, and the whole of the save-point loops around it
+/// (their next iterations).
+fn mentions_after(path: &[Step], model: &Model, id: u32) -> Vec<Ident> {
+    let mut found = Vec::new();
+    for step in path {
+        match *step {
+            Step::Block(block, index) => {
+                for stmt in &block.stmts[index + 1..] {
+                    found.extend(mentions(stmt.to_token_stream()));
+                }
+            }
+            Step::Expr(expr) => {
+                if model
+                    .save_point_of(expr)
+                    .is_some_and(|around| model.loops[id as usize].enclosing.contains(&around))
+                {
+                    found.extend(mentions(expr.to_token_stream()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Where `stmt` can leave the function or an enclosing loop (`return`, `?`,
+/// `break`, `continue` not inside a loop of its own), outside `skipped`.
+fn exits_function(stmt: &Stmt, skipped: &[&Expr]) -> Option<Span> {
+    struct Finder<'s> {
+        skipped: &'s [&'s Expr],
+        depth: usize,
+        found: Option<Span>,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            if self.found.is_some() || self.skipped.iter().any(|skip| std::ptr::eq(*skip, expr)) {
+                return;
+            }
+            match expr {
+                Expr::Return(_) | Expr::Try(_) => self.found = Some(expr.span()),
+                Expr::Break(_) | Expr::Continue(_) if self.depth == 0 => {
+                    self.found = Some(expr.span());
+                }
+                Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                    self.depth += 1;
+                    visit::visit_expr(self, expr);
+                    self.depth -= 1;
+                }
+                Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+                _ => visit::visit_expr(self, expr),
+            }
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut finder = Finder {
+        skipped,
+        depth: 0,
+        found: None,
+    };
+    finder.visit_stmt(stmt);
+    finder.found
+}
+
+/// Whether `tokens` name a hash-ordered collection.
+fn names_unordered(tokens: TokenStream) -> bool {
+    mentions(tokens)
+        .iter()
+        .any(|ident| ident == "HashMap" || ident == "HashSet")
+}
+
+/// How messages name a loop: its header, e.g. `for step in 0..steps`.
+pub fn loop_title(expr: &Expr) -> String {
+    let (label, header) = match expr {
+        Expr::ForLoop(node) => (
+            node.label.as_ref(),
+            format!(
+                "for {} in {}",
+                node.pat.to_token_stream(),
+                node.expr.to_token_stream()
+            ),
+        ),
+        Expr::While(node) => (
+            node.label.as_ref(),
+            format!("while {}", node.cond.to_token_stream()),
+        ),
+        Expr::Loop(node) => (node.label.as_ref(), "loop".to_owned()),
+        _ => (None, String::new()),
+    };
+    let mut title = match label {
+        Some(label) => format!("{}: {header}", label.name.to_token_stream()),
+        None => header,
+    };
+    title = tidy(&title);
+    if title.chars().count() > 60 {
+        title = title.chars().take(57).collect::<String>() + "...";
+    }
+    title
+}
+
+/// Token text as people write it: `0..n`, `a.len()`, `x[i]`.
+fn tidy(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (spaced, tight) in [
+        (" . ", "."),
+        (" .. ", ".."),
+        (" ..= ", "..="),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        (" [", "["),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ,", ","),
+        ("& ", "&"),
+        (" :: ", "::"),
+        (" ?", "?"),
+        ("' ", "'"),
+    ] {
+        out = out.replace(spaced, tight);
+    }
+    for keyword in ["for", "in", "while", "if", "match", "let"] {
+        out = out.replace(&format!("{keyword}("), &format!("{keyword} ("));
+    }
+    out
+}
