@@ -8,6 +8,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, FnArg, Ident, ItemFn, Lifetime, Local, ReturnType, Type};
 
 use crate::args::Args;
+use crate::changes;
 use crate::model::{self, LoopKind, Model};
 use crate::valid;
 
@@ -28,7 +29,8 @@ pub fn checkpointed(args: TokenStream, input: TokenStream) -> TokenStream {
         errors.push(err);
         Args::default()
     });
-    check_signature(&item, &args, &mut errors);
+    check_signature(&item, &mut errors);
+    let key = key_names(&item, &args, &mut errors);
     let block = item.block.clone();
     let model = model::build(&block, &mut errors);
     if errors.is_empty() && model.state.is_empty() {
@@ -53,10 +55,10 @@ pub fn checkpointed(args: TokenStream, input: TokenStream) -> TokenStream {
         out.extend(item.into_token_stream());
         return out;
     }
-    expand(item, &args, &model)
+    expand(item, &args, &model, &key)
 }
 
-fn check_signature(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) {
+fn check_signature(item: &ItemFn, errors: &mut Vec<syn::Error>) {
     let sig = &item.sig;
     if let Some(token) = &sig.asyncness {
         errors.push(syn::Error::new(
@@ -76,27 +78,32 @@ fn check_signature(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) {
             "#[checkpointed] does not support variadic functions",
         ));
     }
-    if args.key.is_none() {
-        default_key(item, errors);
-    }
-    if let Some(key) = &args.key {
-        let names = argument_names(item);
-        for ident in key {
-            if ident == "self" {
-                if sig.receiver().is_none() {
-                    errors.push(syn::Error::new(
-                        ident.span(),
-                        "`key` names `self`, but this function has no receiver (`&self`, `&mut self` or `self`)",
-                    ));
-                }
-            } else if !names.iter().any(|name| name == ident) {
+}
+
+/// The inputs that identify the run: `key = (..)` checked against the
+/// signature, or the default key.
+fn key_names(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) -> Vec<Ident> {
+    let Some(key) = &args.key else {
+        return default_key(item, errors);
+    };
+    let sig = &item.sig;
+    let names = argument_names(item);
+    for ident in key {
+        if ident == "self" {
+            if sig.receiver().is_none() {
                 errors.push(syn::Error::new(
                     ident.span(),
-                    format!("`key` names `{ident}`, which is not an argument of this function"),
+                    "`key` names `self`, but this function has no receiver (`&self`, `&mut self` or `self`)",
                 ));
             }
+        } else if !names.iter().any(|name| name == ident) {
+            errors.push(syn::Error::new(
+                ident.span(),
+                format!("`key` names `{ident}`, which is not an argument of this function"),
+            ));
         }
     }
+    key.clone()
 }
 
 /// The names bound by the function's arguments (not `self`).
@@ -123,7 +130,10 @@ fn default_key(item: &ItemFn, errors: &mut Vec<syn::Error>) -> Vec<Ident> {
         let FnArg::Typed(typed) = arg else { continue };
         let reason = if is_impl_trait(&typed.ty) {
             Some("an `impl Trait` argument has no value to identify the run by")
-        } else if mentions_ident(&typed.ty, "HashSet") {
+        } else if changes::mentions(typed.ty.to_token_stream())
+            .iter()
+            .any(|ident| ident == "HashSet")
+        {
             Some(
                 "a `HashSet` encodes its items in a different order in every process, so the run would never be found again",
             )
@@ -157,17 +167,6 @@ fn default_key(item: &ItemFn, errors: &mut Vec<syn::Error>) -> Vec<Ident> {
         model::pattern_bindings(&typed.pat, &mut names);
     }
     names
-}
-
-fn mentions_ident(ty: &Type, name: &str) -> bool {
-    fn walk(tokens: TokenStream, name: &str) -> bool {
-        tokens.into_iter().any(|tree| match tree {
-            proc_macro2::TokenTree::Ident(ident) => ident == name,
-            proc_macro2::TokenTree::Group(group) => walk(group.stream(), name),
-            _ => false,
-        })
-    }
-    walk(ty.to_token_stream(), name)
 }
 
 /// `impl Trait` and `&impl Trait` arguments (closures, iterators).
@@ -224,7 +223,7 @@ fn generated(name: &str) -> Ident {
 //         __checkpoint_run_owned.finish(/* Ok, Some or a plain value: completed */);
 //         __checkpoint_result
 //     }
-fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
+fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenStream {
     let private = private();
     let fn_name = item.sig.ident.clone();
     let struct_name = format_ident!("{}State", model::camel_case(&fn_name.to_string()));
@@ -235,7 +234,7 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model) -> TokenStream {
 
     let code_fingerprint = fnv1a(item.to_token_stream().to_string().as_bytes());
     let function_static = function_static(&fn_name, args, model, code_fingerprint);
-    let key = key_tuple(&item, args);
+    let key = key_tuple(&item, key);
 
     let run = generated("__checkpoint_run");
     let run_owned = generated("__checkpoint_run_owned");
@@ -418,11 +417,7 @@ fn function_static(
 /// A method's `Self` type and a generic function's type and const
 /// parameters are part of the key too: `A::run` and `B::run`, and each
 /// instantiation (`mean::<f32>`, `mean::<f64>`), are runs of their own.
-fn key_tuple(item: &ItemFn, args: &Args) -> TokenStream {
-    let names = match &args.key {
-        Some(key) => key.clone(),
-        None => default_key(item, &mut Vec::new()),
-    };
+fn key_tuple(item: &ItemFn, names: &[Ident]) -> TokenStream {
     let private = private();
     let refs = names
         .iter()

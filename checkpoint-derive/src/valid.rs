@@ -29,6 +29,10 @@ pub fn check(item: &ItemFn, block: &Block, model: &Model, errors: &mut Vec<syn::
         seen: Vec::new(),
     };
     let inputs = inputs(item);
+    let mut quiet = Report {
+        errors: &mut Vec::new(),
+        seen: Vec::new(),
+    };
     for (id, info) in model.loops.iter().enumerate() {
         if !info.save_point {
             continue;
@@ -38,40 +42,27 @@ pub fn check(item: &ItemFn, block: &Block, model: &Model, errors: &mut Vec<syn::
         };
         // A first walk finds the #[state] locals in scope at the save
         // point, and so which of them it changes; the second one checks.
-        let mut quiet = Report {
-            errors: &mut Vec::new(),
-            seen: Vec::new(),
-        };
-        let mut dry = SavePoint {
-            model,
-            target: info.expr,
-            title: String::new(),
-            scopes: vec![inputs.clone()],
-            moving: Vec::new(),
-            report: &mut quiet,
-        };
+        let mut dry = SavePoint::new(model, info.expr, &inputs, Vec::new(), &mut quiet);
         dry.walk_path(&path);
-        let moving = dry
+        let state: Vec<&Value> = dry
             .visible()
             .into_iter()
             .filter(|value| value.kind == Kind::State)
-            .filter(|value| {
-                let target = Target {
-                    name: value.name.clone(),
-                    mutable: true,
-                };
-                !changes::in_expr(info.expr, &[target]).is_empty()
+            .collect();
+        let targets: Vec<Target> = state
+            .iter()
+            .map(|value| Target {
+                name: value.name.clone(),
+                mutable: true,
             })
+            .collect();
+        // Visible names are unique, so a changed name is one declaration.
+        let moving = changes::in_expr(info.expr, &targets)
+            .into_iter()
+            .filter_map(|(name, _)| state.iter().find(|value| value.name == name))
             .map(|value| value.name.clone())
             .collect();
-        let mut checker = SavePoint {
-            model,
-            target: info.expr,
-            title: loop_title(info.expr),
-            scopes: vec![inputs.clone()],
-            moving,
-            report: &mut report,
-        };
+        let mut checker = SavePoint::new(model, info.expr, &inputs, moving, &mut report);
         checker.walk_path(&path);
         checker.at_save_point(id as u32, &path);
     }
@@ -242,7 +233,24 @@ struct SavePoint<'m, 'a, 'r, 'e> {
     report: &'r mut Report<'e>,
 }
 
-impl<'a> SavePoint<'_, 'a, '_, '_> {
+impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
+    fn new(
+        model: &'m Model<'a>,
+        target: &'a Expr,
+        inputs: &[Value],
+        moving: Vec<Ident>,
+        report: &'r mut Report<'e>,
+    ) -> Self {
+        SavePoint {
+            model,
+            target,
+            title: loop_title(target),
+            scopes: vec![inputs.to_vec()],
+            moving,
+            report,
+        }
+    }
+
     /// The values in scope, the latest binding of each name.
     fn visible(&self) -> Vec<&Value> {
         let all: Vec<&Value> = self.scopes.iter().flatten().collect();
