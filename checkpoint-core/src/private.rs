@@ -218,7 +218,7 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         if let Some(expire) = options.expire_ms {
             builder = builder.expire(Duration::from_millis(expire));
         }
-        if role.is_some() {
+        if let Some(role) = role {
             return Self::verifying(function, builder, role);
         }
         let mut checkpoint = builder.open().unwrap_or_else(|err| fatal(&err));
@@ -274,28 +274,35 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
     fn verifying(
         function: &'static Function,
         builder: crate::checkpoint::CheckpointBuilder,
-        role: Option<Role>,
+        role: Role,
     ) -> Run<S> {
         let checkpoint = builder.inert().open().unwrap_or_else(|err| fatal(&err));
-        let every_iteration = SavePolicy::every_iters(1);
-        let (verified, state, resume, due) = match role {
-            Some(Role::Observed { run }) => (
-                Some(run),
-                None,
-                None,
-                Due::new(every_iteration, crate::DEFAULT_GRACE, None),
-            ),
-            Some(Role::Resumed {
+        let (verified, state, resume) = match role {
+            Role::Observed { run } => (Some(run), None, None),
+            Role::Resumed {
                 run,
                 state,
                 position,
-            }) => (
-                Some(run),
-                postcard::from_bytes::<S>(&state).ok(),
-                (!position.is_empty()).then_some(position),
-                Due::new(every_iteration, crate::DEFAULT_GRACE, None),
-            ),
-            Some(Role::Nested) | None => (None, None, None, Due::never()),
+            } => {
+                let state = match postcard::from_bytes::<S>(&state) {
+                    Ok(state) => Some(state),
+                    // A state that does not read back what it wrote: a
+                    // real resume would fail the same way.
+                    Err(err) => {
+                        verify::diverge(&format!(
+                            "the saved state does not decode into the #[state] types ({err}): their `Serialize` and `Deserialize` disagree"
+                        ));
+                        None
+                    }
+                };
+                (Some(run), state, (!position.is_empty()).then_some(position))
+            }
+            Role::Nested => (None, None, None),
+        };
+        let due = if verified.is_some() {
+            Due::new(SavePolicy::every_iters(1), crate::DEFAULT_GRACE, None)
+        } else {
+            Due::never()
         };
         Run {
             checkpoint: RefCell::new(checkpoint),
@@ -451,7 +458,7 @@ impl<S> Run<S> {
         let message = format!(
             "the loop `{title}` iterates over {now} items on this resume, but over {saved} when its checkpoint was saved: what it iterates depends on something the loop changes (a #[state] local?), so skipping to the saved iteration would be wrong"
         );
-        if verify::length_changed(&message).is_none() {
+        if verify::diverge(&message).is_none() {
             report::error(format_args!(
                 "{}: {message}; the checkpoint is kept. Iterate over a range fixed before the loop, or rerun with CHECKPOINT_FRESH=1 to start over",
                 self.checkpoint.borrow().label()

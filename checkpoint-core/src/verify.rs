@@ -475,10 +475,11 @@ pub(crate) fn save<V: Serialize + ?Sized>(
     }
 }
 
-/// A loop's iterator yields another number of items on resume than when it
-/// was saved: inside a verification that is a divergence (the run stops
-/// here); outside, `None` lets the caller stop the process.
-pub(crate) fn length_changed(message: &str) -> Option<()> {
+/// A resume went wrong in a way the runtime sees itself (a loop's iterator
+/// of another length, a state that does not decode): inside a verification
+/// that is a divergence and the run stops here; outside, `None` lets the
+/// caller report it.
+pub(crate) fn diverge(message: &str) -> Option<()> {
     let inside = SESSION.with(|session| {
         let mut guard = session.borrow_mut();
         let session = guard.as_mut()?;

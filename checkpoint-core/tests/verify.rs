@@ -138,3 +138,29 @@ fn a_resume_that_does_not_end_is_caught() {
 fn verify_panics_with_the_divergence() {
     verify(|| logged_sum(10));
 }
+
+/// A state type whose `Serialize` skips a field its `Deserialize` expects:
+/// a real resume could not read its own checkpoint back.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Tally {
+    count: u64,
+    #[serde(skip_serializing, default)]
+    last: u64,
+}
+
+#[checkpointed]
+fn tally(n: u64) -> u64 {
+    #[state]
+    let mut tally = Tally::default();
+    for i in 0..n {
+        tally.count += i;
+        tally.last = i;
+    }
+    tally.count + tally.last
+}
+
+#[test]
+fn a_state_that_does_not_decode_is_caught() {
+    let divergence = try_verify(|| tally(10)).expect_err("the state cannot be read back");
+    assert!(divergence.difference.contains("does not decode"), "{divergence}");
+}
