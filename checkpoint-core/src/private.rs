@@ -545,6 +545,34 @@ impl<S> Frame<'_, S> {
     }
 }
 
+/// A type a `#[state]` local can have: saved and restored through serde.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be #[state]: a #[state] local is saved through serde, and `{Self}` does not implement both `serde::Serialize` and `serde::Deserialize`",
+    label = "the value of this #[state] local goes into the checkpoint",
+    note = "derive them on your type: `#[derive(serde::Serialize, serde::Deserialize)]`, with `serde = {{ version = \"1\", features = [\"derive\"] }}` in Cargo.toml",
+    note = "serde implements them for arrays of at most 32 elements: use a `Vec` (or `Box<[T]>`) for a larger array"
+)]
+pub trait StateValue: Serialize + DeserializeOwned {}
+
+impl<T: Serialize + DeserializeOwned> StateValue for T {}
+
+/// A `#[state]` local as a save sees it (by reference).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be #[state]: a #[state] local is saved through serde, and `{Self}` does not implement `serde::Serialize`",
+    label = "the value of this #[state] local goes into the checkpoint",
+    note = "derive it on your type: `#[derive(serde::Serialize, serde::Deserialize)]`, with `serde = {{ version = \"1\", features = [\"derive\"] }}` in Cargo.toml",
+    note = "serde implements it for arrays of at most 32 elements: use a `Vec` (or `Box<[T]>`) for a larger array"
+)]
+pub trait SavedField: Serialize {}
+
+impl<T: Serialize + ?Sized> SavedField for T {}
+
+/// The value of a `#[state]` local at its declaration, checked to be one.
+#[inline(always)]
+pub fn state_value<T: StateValue>(value: T) -> T {
+    value
+}
+
 /// Runs the function's body. It is a closure so that `return` and `?`
 /// end the body, not the function, and the run can finish after it; taking
 /// it as `FnOnce` lets the body return borrows of `&mut self` or of its

@@ -162,5 +162,8 @@ fn tally(n: u64) -> u64 {
 #[test]
 fn a_state_that_does_not_decode_is_caught() {
     let divergence = try_verify(|| tally(10)).expect_err("the state cannot be read back");
-    assert!(divergence.difference.contains("does not decode"), "{divergence}");
+    assert!(
+        divergence.difference.contains("does not decode"),
+        "{divergence}"
+    );
 }

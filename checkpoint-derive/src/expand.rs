@@ -231,6 +231,17 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenS
     let params: Vec<&Ident> = model.state.iter().map(|s| &s.param).collect();
     let field_names: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
     let placeholders = model.state.iter().map(|_| quote!(_));
+    // Bounds through the runtime's own traits, so that a state type serde
+    // cannot save is reported with a message about `#[state]`.
+    let bound = |name: &str| {
+        params
+            .iter()
+            .map(|param| format!("{param}: ::checkpoint_core::__private::{name}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let serialize_bound = bound("SavedField");
+    let deserialize_bound = bound("StateValue");
 
     let code_fingerprint = fnv1a(item.to_token_stream().to_string().as_bytes());
     let function_static = function_static(&fn_name, args, model, code_fingerprint);
@@ -264,11 +275,21 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenS
         None => quote!(move || #body),
     };
 
+    // A state type serde cannot restore is first met here: point at the
+    // first `#[state]` local rather than at the attribute.
+    let start_span = model
+        .state
+        .first()
+        .map_or_else(Span::call_site, |state| state.ident.span());
+    let start = quote_spanned! {start_span=>
+        ::checkpoint_core::__private::Run::<#schema_mod::#struct_name<#(#placeholders),*>>::start(&#function, #key)
+    };
     let new_body = quote! {
         {
             mod #schema_mod {
                 #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
                 #[serde(crate = "::checkpoint_core::__private::serde")]
+                #[serde(bound(serialize = #serialize_bound, deserialize = #deserialize_bound))]
                 pub struct #struct_name<#(#params),*> {
                     #(pub #fields: ::core::option::Option<#params>,)*
                 }
@@ -280,7 +301,7 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenS
                 }
             }
             #function_static
-            let #run_owned = #private::Run::<#schema_mod::#struct_name<#(#placeholders),*>>::start(&#function, #key);
+            let #run_owned = #start;
             // The body moves what it uses, as a function body does (a
             // borrowed return from `&self` keeps its lifetime); the run is
             // shared with it by reference.
@@ -474,11 +495,14 @@ impl VisitMut for Rewriter<'_> {
         if let Some(init) = &mut local.init {
             let user_init = &init.expr;
             let span = syn::spanned::Spanned::span(&**user_init);
+            // `state_value` checks the type where the user declared it, so a
+            // type that cannot be saved is an error on this line.
+            let private = private();
             let new_init = quote_spanned! {span=>
-                match #restored.#field.take() {
+                #private::state_value(match #restored.#field.take() {
                     ::core::option::Option::Some(#value) => #value,
                     ::core::option::Option::None => #user_init,
-                }
+                })
             };
             *init.expr = syn::parse2(new_init).expect("a match expression");
         }

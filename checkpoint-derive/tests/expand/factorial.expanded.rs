@@ -6,6 +6,12 @@ fn factorial(n: u64) -> u128 {
             ::checkpoint_core::__private::serde::Deserialize
         )]
         #[serde(crate = "::checkpoint_core::__private::serde")]
+        #[serde(
+            bound(
+                serialize = "Prod: ::checkpoint_core::__private::SavedField",
+                deserialize = "Prod: ::checkpoint_core::__private::StateValue"
+            )
+        )]
         pub struct FactorialState<Prod> {
             pub prod: ::core::option::Option<Prod>,
         }
@@ -43,10 +49,12 @@ fn factorial(n: u64) -> u128 {
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u128 {
-        let mut prod: u128 = match __checkpoint_restored.prod.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => 1,
-        };
+        let mut prod: u128 = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.prod.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => 1,
+            },
+        );
         {
             let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
             if !__checkpoint_loop_0.finished_phase() {

@@ -10,6 +10,12 @@ where
             ::checkpoint_core::__private::serde::Deserialize
         )]
         #[serde(crate = "::checkpoint_core::__private::serde")]
+        #[serde(
+            bound(
+                serialize = "Sum: ::checkpoint_core::__private::SavedField",
+                deserialize = "Sum: ::checkpoint_core::__private::StateValue"
+            )
+        )]
         pub struct WeightedSumState<Sum> {
             pub sum: ::core::option::Option<Sum>,
         }
@@ -55,10 +61,12 @@ where
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> f64 {
-        let mut sum = match __checkpoint_restored.sum.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => 0.0,
-        };
+        let mut sum = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.sum.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => 0.0,
+            },
+        );
         {
             let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
             if !__checkpoint_loop_0.finished_phase() {

@@ -6,6 +6,12 @@ fn collatz_steps(start: u64) -> u32 {
             ::checkpoint_core::__private::serde::Deserialize
         )]
         #[serde(crate = "::checkpoint_core::__private::serde")]
+        #[serde(
+            bound(
+                serialize = "Value: ::checkpoint_core::__private::SavedField, Steps: ::checkpoint_core::__private::SavedField",
+                deserialize = "Value: ::checkpoint_core::__private::StateValue, Steps: ::checkpoint_core::__private::StateValue"
+            )
+        )]
         pub struct CollatzStepsState<Value, Steps> {
             pub value: ::core::option::Option<Value>,
             pub steps: ::core::option::Option<Steps>,
@@ -48,14 +54,18 @@ fn collatz_steps(start: u64) -> u32 {
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u32 {
-        let mut value = match __checkpoint_restored.value.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => start,
-        };
-        let mut steps = match __checkpoint_restored.steps.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => 0,
-        };
+        let mut value = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.value.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => start,
+            },
+        );
+        let mut steps = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.steps.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => 0,
+            },
+        );
         {
             let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
             if !__checkpoint_loop_0.finished_phase() {

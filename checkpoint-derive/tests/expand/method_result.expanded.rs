@@ -13,6 +13,12 @@ impl Ledger {
                 ::checkpoint_core::__private::serde::Deserialize
             )]
             #[serde(crate = "::checkpoint_core::__private::serde")]
+            #[serde(
+                bound(
+                    serialize = "Balance: ::checkpoint_core::__private::SavedField",
+                    deserialize = "Balance: ::checkpoint_core::__private::StateValue"
+                )
+            )]
             pub struct ApplyState<Balance> {
                 pub balance: ::core::option::Option<Balance>,
             }
@@ -63,10 +69,14 @@ impl Ledger {
             i64,
             std::num::ParseIntError,
         > {
-            let mut balance = match __checkpoint_restored.balance.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => start,
-            };
+            let mut balance = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored.balance.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
+                    }
+                    ::core::option::Option::None => start,
+                },
+            );
             {
                 let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
                 if !__checkpoint_loop_0.finished_phase() {
@@ -110,6 +120,12 @@ impl Ledger {
                 ::checkpoint_core::__private::serde::Deserialize
             )]
             #[serde(crate = "::checkpoint_core::__private::serde")]
+            #[serde(
+                bound(
+                    serialize = "Count: ::checkpoint_core::__private::SavedField",
+                    deserialize = "Count: ::checkpoint_core::__private::StateValue"
+                )
+            )]
             pub struct CountLargeState<Count> {
                 pub count: ::core::option::Option<Count>,
             }
@@ -155,10 +171,14 @@ impl Ledger {
             }
         };
         let __checkpoint_result = ::checkpoint_core::__private::body(move || -> usize {
-            let mut count = match __checkpoint_restored.count.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => 0,
-            };
+            let mut count = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored.count.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
+                    }
+                    ::core::option::Option::None => 0,
+                },
+            );
             {
                 let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
                 if !__checkpoint_loop_0.finished_phase() {

@@ -8,6 +8,12 @@ fn triangle(n: u64) -> u64 {
             ::checkpoint_core::__private::serde::Deserialize
         )]
         #[serde(crate = "::checkpoint_core::__private::serde")]
+        #[serde(
+            bound(
+                serialize = "Total: ::checkpoint_core::__private::SavedField",
+                deserialize = "Total: ::checkpoint_core::__private::StateValue"
+            )
+        )]
         pub struct TriangleState<Total> {
             pub total: ::core::option::Option<Total>,
         }
@@ -46,10 +52,12 @@ fn triangle(n: u64) -> u64 {
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u64 {
-        let mut total = match __checkpoint_restored.total.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => 0,
-        };
+        let mut total = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.total.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => 0,
+            },
+        );
         {
             let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
             if !__checkpoint_loop_0.finished_phase() {

@@ -6,6 +6,12 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
             ::checkpoint_core::__private::serde::Deserialize
         )]
         #[serde(crate = "::checkpoint_core::__private::serde")]
+        #[serde(
+            bound(
+                serialize = "Found: ::checkpoint_core::__private::SavedField, Candidate: ::checkpoint_core::__private::SavedField",
+                deserialize = "Found: ::checkpoint_core::__private::StateValue, Candidate: ::checkpoint_core::__private::StateValue"
+            )
+        )]
         pub struct PrimesState<Found, Candidate> {
             pub found: ::core::option::Option<Found>,
             pub candidate: ::core::option::Option<Candidate>,
@@ -48,14 +54,18 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> Vec<u64> {
-        let mut found: Vec<u64> = match __checkpoint_restored.found.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => vec![2],
-        };
-        let mut candidate = match __checkpoint_restored.candidate.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => 2,
-        };
+        let mut found: Vec<u64> = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.found.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => vec![2],
+            },
+        );
+        let mut candidate = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.candidate.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => 2,
+            },
+        );
         {
             let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
             if !__checkpoint_loop_0.finished_phase() {

@@ -13,6 +13,12 @@ impl<'a> Corpus<'a> {
                 ::checkpoint_core::__private::serde::Deserialize
             )]
             #[serde(crate = "::checkpoint_core::__private::serde")]
+            #[serde(
+                bound(
+                    serialize = "Kept: ::checkpoint_core::__private::SavedField",
+                    deserialize = "Kept: ::checkpoint_core::__private::StateValue"
+                )
+            )]
             pub struct CountKeptState<Kept> {
                 pub kept: ::core::option::Option<Kept>,
             }
@@ -58,10 +64,14 @@ impl<'a> Corpus<'a> {
             }
         };
         let __checkpoint_result = ::checkpoint_core::__private::body(move || -> usize {
-            let mut kept = match __checkpoint_restored.kept.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => 0,
-            };
+            let mut kept = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored.kept.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
+                    }
+                    ::core::option::Option::None => 0,
+                },
+            );
             {
                 let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
                 if !__checkpoint_loop_0.finished_phase() {
@@ -106,6 +116,12 @@ impl<'a> Corpus<'a> {
                 ::checkpoint_core::__private::serde::Deserialize
             )]
             #[serde(crate = "::checkpoint_core::__private::serde")]
+            #[serde(
+                bound(
+                    serialize = "Best: ::checkpoint_core::__private::SavedField",
+                    deserialize = "Best: ::checkpoint_core::__private::StateValue"
+                )
+            )]
             pub struct LongestState<Best> {
                 pub best: ::core::option::Option<Best>,
             }
@@ -151,10 +167,14 @@ impl<'a> Corpus<'a> {
         let __checkpoint_result = ::checkpoint_core::__private::body(move || -> Option<
             &'a str,
         > {
-            let mut best: Option<usize> = match __checkpoint_restored.best.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => None,
-            };
+            let mut best: Option<usize> = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored.best.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
+                    }
+                    ::core::option::Option::None => None,
+                },
+            );
             {
                 let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
                 if !__checkpoint_loop_0.finished_phase() {

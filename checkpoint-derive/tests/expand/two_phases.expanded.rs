@@ -6,6 +6,12 @@ fn two_phases(n: usize) -> u64 {
             ::checkpoint_core::__private::serde::Deserialize
         )]
         #[serde(crate = "::checkpoint_core::__private::serde")]
+        #[serde(
+            bound(
+                serialize = "Squares: ::checkpoint_core::__private::SavedField, Checksum: ::checkpoint_core::__private::SavedField",
+                deserialize = "Squares: ::checkpoint_core::__private::StateValue, Checksum: ::checkpoint_core::__private::StateValue"
+            )
+        )]
         pub struct TwoPhasesState<Squares, Checksum> {
             pub squares: ::core::option::Option<Squares>,
             pub checksum: ::core::option::Option<Checksum>,
@@ -49,10 +55,12 @@ fn two_phases(n: usize) -> u64 {
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u64 {
-        let mut squares: Vec<u64> = match __checkpoint_restored.squares.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => Vec::with_capacity(n),
-        };
+        let mut squares: Vec<u64> = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.squares.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => Vec::with_capacity(n),
+            },
+        );
         {
             let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
             if !__checkpoint_loop_0.finished_phase() {
@@ -78,10 +86,12 @@ fn two_phases(n: usize) -> u64 {
                 }
             }
         }
-        let mut checksum = match __checkpoint_restored.checksum.take() {
-            ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-            ::core::option::Option::None => 0_u64,
-        };
+        let mut checksum = ::checkpoint_core::__private::state_value(
+            match __checkpoint_restored.checksum.take() {
+                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
+                ::core::option::Option::None => 0_u64,
+            },
+        );
         {
             let mut __checkpoint_loop_1 = __checkpoint_run.enter(1u32, 0usize);
             if !__checkpoint_loop_1.finished_phase() {
