@@ -238,11 +238,11 @@ fn a_signal_after_the_last_save_point_keeps_the_checkpoint() {
     let stopped = first.wait(Duration::from_secs(30));
     assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
 
-    // The second run finishes the loop, then gets SIGTERM in its 1.5 s
-    // tail; the signal is honoured when the function returns.
-    let mut second = Running::spawn(
-        command("preemptible", dir.path(), &args).env("PREEMPTIBLE_TAIL_MS", "1500"),
-    );
+    // The second run finishes the loop, then gets SIGTERM in its 0.5 s
+    // tail (within the 1 s grace period); the signal is honoured when the
+    // function returns.
+    let mut second =
+        Running::spawn(command("preemptible", dir.path(), &args).env("PREEMPTIBLE_TAIL_MS", "500"));
     second.wait_for_stderr("preemptible: writing results", Duration::from_secs(60));
     second.signal(libc::SIGTERM, "SIGTERM");
     let stopped = second.wait(Duration::from_secs(30));
@@ -356,4 +356,81 @@ fn an_ignored_signal_stays_ignored() {
     );
     let reference = run_ok(&mut command("preemptible", temp_dir().path(), &["300"]));
     assert_eq!(finished.result(), reference.result());
+}
+
+/// An iteration that outlasts the grace period is warned about while it is
+/// still running, naming its loop: the run is still alive when the warning
+/// is read, long before its 60 s iteration could have ended.
+#[test]
+fn a_stuck_iteration_is_warned_about_while_it_runs() {
+    let dir = temp_dir();
+    let mut stuck = Running::spawn(&mut command(
+        "preemptible",
+        dir.path(),
+        &["2", "--delay-ms", "60000"],
+    ));
+    stuck.wait_for_stderr("has been running for", Duration::from_secs(30));
+    assert!(stuck.is_running(), "the iteration ended first");
+    let warning = stuck
+        .stderr_so_far()
+        .lines()
+        .find(|line| line.contains("has been running for"))
+        .map(str::to_owned)
+        .expect("the warning was just seen");
+    assert!(
+        warning.contains("for _ in 0..steps") && warning.contains("grace period"),
+        "{warning}"
+    );
+    stuck.kill();
+}
+
+/// A signal that cannot reach a save point within the grace period (an
+/// iteration of 60 s, a grace of 1 s) still ends the process with 143, and
+/// the checkpoint saved before is kept: a rerun resumes from it and returns
+/// the uninterrupted result.
+#[test]
+fn a_signal_that_reaches_no_save_point_exits_after_the_grace_period() {
+    let dir = temp_dir();
+    let args = ["400", "--delay-ms", "3"];
+    let mut first = Running::spawn(&mut command("preemptible", dir.path(), &args));
+    first.wait_for_handler(libc::SIGTERM, Duration::from_secs(30));
+    thread::sleep(Duration::from_millis(100));
+    first.signal(libc::SIGTERM, "SIGTERM");
+    let saved = first.wait(Duration::from_secs(30));
+    assert_eq!(saved.status.code(), Some(143), "{}", saved.describe());
+    let saved_at = saved
+        .stderr
+        .lines()
+        .find(|line| line.contains("stopped"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no stop line\n{}", saved.describe()));
+
+    // Resumed with 60 s iterations, the run gets SIGTERM in the middle of
+    // one: it cannot save, and exits after the grace period.
+    let mut stuck = Running::spawn(&mut command(
+        "preemptible",
+        dir.path(),
+        &["400", "--delay-ms", "60000"],
+    ));
+    stuck.wait_for_stderr("resumed", Duration::from_secs(30));
+    stuck.wait_for_handler(libc::SIGTERM, Duration::from_secs(30));
+    stuck.signal(libc::SIGTERM, "SIGTERM");
+    let stopped = stuck.wait(Duration::from_secs(30));
+    assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
+    assert!(
+        stopped
+            .stderr
+            .contains("reached no save point within the 1.0 s grace period after SIGTERM"),
+        "{}",
+        stopped.describe()
+    );
+
+    let last = run_ok(&mut command("preemptible", dir.path(), &["400"]));
+    assert!(
+        last.resumed_at().is_some_and(|at| at > 0),
+        "resumes from the checkpoint saved before ({saved_at})\n{}",
+        last.describe()
+    );
+    let reference = run_ok(&mut command("preemptible", temp_dir().path(), &["400"]));
+    assert_eq!(last.result(), reference.result());
 }

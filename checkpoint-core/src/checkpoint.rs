@@ -16,6 +16,7 @@ use crate::options::{OnCodeChange, Options, env_flag};
 use crate::policy::{Due, SavePolicy};
 use crate::report;
 use crate::signals;
+use crate::watchdog;
 use crate::writer::{self, Job, Writer, Written};
 
 /// A checkpointed run, for code that prefers explicit calls to the
@@ -543,6 +544,9 @@ impl CheckpointBuilder {
                     writer: None,
                 });
                 checkpoint.active = Some(signals::ActiveRun::begin(&checkpoint.options.signals));
+                // The explicit API marks no loops: watched for the signal
+                // deadline only.
+                watchdog::watch(checkpoint.due.watched(), &checkpoint.label, &[], false);
                 Ok(checkpoint)
             }
             // Another process of this run is alive: going on would compute
@@ -1237,7 +1241,7 @@ impl Drop for Checkpoint {
 pub(crate) fn warn_over_grace(label: &str, due: &Due) {
     if let Some(took) = due.iteration_over_grace() {
         report::warn(format_args!(
-            "an iteration of {label} took {:.1} s, longer than the {:.1} s grace period schedulers give after SIGTERM: a signal during such an iteration may not be honoured before the SIGKILL; make an inner loop the save point (let it update a #[state] local), or raise `grace` if your scheduler waits longer",
+            "an iteration of {label} took {:.1} s, longer than the {:.1} s grace period schedulers give after SIGTERM: a signal during such an iteration may not be honoured before the SIGKILL; mark an inner loop #[checkpoint(save)] so it saves within the iteration, or raise `grace` if your scheduler waits longer",
             took.as_secs_f64(),
             due.grace().as_secs_f64()
         ));

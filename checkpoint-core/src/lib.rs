@@ -45,6 +45,7 @@ mod report;
 mod signals;
 mod store;
 mod verify;
+mod watchdog;
 mod writer;
 
 #[doc(hidden)]

@@ -5,9 +5,11 @@
 //! [`crate::clock`]); the system clock is read only on the slow path.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock;
+use crate::watchdog::Watched;
 
 /// The interval used when neither `every` nor `every_iters` is given.
 ///
@@ -240,10 +242,10 @@ pub(crate) struct Due {
     /// The smoothed cost of a save, as measured (`auto` only).
     cost_s: Cell<Option<f64>>,
     refresh_ms: Option<u64>,
-    last_tick_ms: Cell<u64>,
+    /// When the running iteration began, shared with the watchdog.
+    watched: Arc<Watched>,
     iteration_began_ms: Cell<u64>,
     grace_ms: u64,
-    grace_warned: Cell<bool>,
 }
 
 impl Due {
@@ -262,11 +264,11 @@ impl Due {
             mtbf: policy.mtbf,
             cost_s: Cell::new(None),
             refresh_ms: refresh.map(millis),
-            last_tick_ms: Cell::new(clock::precise_ms()),
+            watched: Watched::new(grace),
             iteration_began_ms: Cell::new(u64::MAX),
             grace_ms: millis(grace),
-            grace_warned: Cell::new(false),
         };
+        due.watched.restart_iteration(clock::precise_ms());
         due.restart();
         due
     }
@@ -282,10 +284,9 @@ impl Due {
             mtbf: None,
             cost_s: Cell::new(None),
             refresh_ms: None,
-            last_tick_ms: Cell::new(u64::MAX),
+            watched: Watched::new(Duration::MAX),
             iteration_began_ms: Cell::new(u64::MAX),
             grace_ms: u64::MAX,
-            grace_warned: Cell::new(true),
         }
     }
 
@@ -298,7 +299,7 @@ impl Due {
         let since = self.since_save.get() + 1;
         self.since_save.set(since);
         let now = clock::now_ms();
-        let began = self.last_tick_ms.replace(now);
+        let began = self.watched.next_iteration(now);
         if since >= self.iteration_limit
             || now >= self.wake_ms.get()
             || now.saturating_sub(began) > self.grace_ms
@@ -320,7 +321,7 @@ impl Due {
     pub(crate) fn snooze(&self) {
         // The slow path's own time (a save, a progress refresh) is not the
         // next iteration's.
-        self.last_tick_ms.set(clock::now_ms());
+        self.watched.restart_iteration(clock::now_ms());
         let deadline = self.save_deadline_ms.get();
         let wake = match self.refresh_ms {
             Some(refresh) => deadline.min(clock::precise_ms().saturating_add(refresh)),
@@ -367,25 +368,25 @@ impl Due {
     /// first time one is longer than the grace period.
     pub(crate) fn iteration_over_grace(&self) -> Option<Duration> {
         let began = self.iteration_began_ms.get();
-        if self.grace_warned.get() || began == u64::MAX {
+        if began == u64::MAX {
             return None;
         }
         let took = clock::precise_ms().saturating_sub(began);
-        if took <= self.grace_ms {
+        if took <= self.grace_ms || !self.watched.claim_warning() {
             return None;
         }
-        self.grace_warned.set(true);
         Some(Duration::from_millis(took))
+    }
+
+    /// What the watchdog sees of this run.
+    pub(crate) fn watched(&self) -> &Arc<Watched> {
+        &self.watched
     }
 
     /// The grace period, once a save took longer than it (warned once,
     /// together with [`Due::iteration_over_grace`]).
     pub(crate) fn save_over_grace(&self, took: Duration) -> bool {
-        if self.grace_warned.get() || millis(took) <= self.grace_ms {
-            return false;
-        }
-        self.grace_warned.set(true);
-        true
+        millis(took) > self.grace_ms && self.watched.claim_warning()
     }
 
     pub(crate) fn grace(&self) -> Duration {

@@ -20,6 +20,7 @@ use crate::policy::{DEFAULT_MTBF, Due, SavePolicy};
 use crate::progress::{self, Progress};
 use crate::report::{self, describe_position};
 use crate::verify::{self, Role};
+use crate::watchdog;
 
 /// A checkpointed function, as the macro saw it at compile time.
 #[derive(Debug)]
@@ -250,7 +251,14 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         }
         let due = if checkpoint.is_active() {
             let refresh = progress.is_some().then_some(progress::REFRESH);
-            Due::new(options.policy(), checkpoint.options().grace, refresh)
+            let due = Due::new(options.policy(), checkpoint.options().grace, refresh);
+            watchdog::watch(
+                due.watched(),
+                checkpoint.label(),
+                function.loop_titles,
+                true,
+            );
+            due
         } else {
             Due::never()
         };
@@ -337,6 +345,7 @@ impl<S> Run<S> {
             mid_iteration: false,
             on_path: false,
             saved_len: None,
+            outer_loop: self.due.watched().enter_loop(id),
         };
         let mut resume = self.resume.borrow_mut();
         let Some(path) = resume.as_ref() else {
@@ -488,6 +497,14 @@ pub struct Frame<'r, S> {
     on_path: bool,
     /// On resume, the number of items the loop's iterator had when saved.
     saved_len: Option<u64>,
+    /// The save-point loop this one runs in, for the watchdog.
+    outer_loop: u32,
+}
+
+impl<S> Drop for Frame<'_, S> {
+    fn drop(&mut self) {
+        self.run.due.watched().leave_loop(self.outer_loop);
+    }
 }
 
 impl<S> Frame<'_, S> {

@@ -11,7 +11,7 @@
 //! do without this library: its default action, or the handler the
 //! program installed before us; an ignored signal stays ignored.
 
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -247,6 +247,7 @@ pub(crate) fn pending() -> Option<i32> {
 /// The run `own` and every run on this thread count as settled: the
 /// innermost saved, and the outer ones resume around it.
 pub(crate) fn stop(signal: i32, own: &ActiveRun, grace: Duration) -> ! {
+    STOPPING.store(true, Ordering::SeqCst);
     let deadline = Instant::now() + grace;
     let this_thread = std::thread::current().id();
     let mut runs = runs();
@@ -281,6 +282,27 @@ pub(crate) fn stop(signal: i32, own: &ActiveRun, grace: Duration) -> ! {
     // An outer run on this thread may still be writing its last save.
     while crate::writer::writes_in_flight() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
+    }
+    exit_after_signal(signal);
+}
+
+/// A run is honouring a signal ([`stop`] is under way): the watchdog leaves
+/// the exit to it.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// Whether a run is honouring a signal.
+pub(crate) fn stopping() -> bool {
+    STOPPING.load(Ordering::SeqCst)
+}
+
+/// Exits with 128 + `signal`, once: a second thread that gets here (the
+/// watchdog and a run at the same moment) waits for the first one's exit.
+pub(crate) fn exit_after_signal(signal: i32) -> ! {
+    static EXITING: AtomicBool = AtomicBool::new(false);
+    if EXITING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
     }
     std::process::exit(128 + signal);
 }

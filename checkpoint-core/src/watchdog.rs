@@ -1,0 +1,203 @@
+//! A thread that watches the runs from outside their loops: it warns while
+//! an iteration outlasts the grace period (naming its loop), and ends the
+//! process with 128 + signal when a signal cannot reach a save point
+//! within the grace period, so that a stuck iteration never leaves a job
+//! that ignores SIGTERM until the scheduler's SIGKILL.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::time::Duration;
+
+use crate::{clock, report, signals};
+
+/// How often the watchdog looks.
+const LOOK: Duration = Duration::from_millis(20);
+
+/// No loop is running (`began_ms`, `loop_id`).
+const NONE_MS: u64 = u64::MAX;
+const NO_LOOP: u32 = u32::MAX;
+
+/// What the watchdog can see of one run. The run's own thread writes it with
+/// relaxed stores only: the same instructions as a plain `Cell`.
+#[derive(Debug)]
+pub(crate) struct Watched {
+    /// When the running iteration began (coarse milliseconds), or `NONE_MS`
+    /// outside the run's save-point loops.
+    began_ms: AtomicU64,
+    /// The innermost save-point loop running, or `NO_LOOP`.
+    loop_id: AtomicU32,
+    grace_ms: u64,
+    /// Set when registered: what the messages call the run.
+    about: OnceLock<About>,
+    warned: AtomicBool,
+}
+
+#[derive(Debug)]
+struct About {
+    label: String,
+    titles: &'static [&'static str],
+    /// Iterations are marked (the macro's loops); the explicit API only
+    /// counts for the signal deadline.
+    iterations: bool,
+}
+
+impl Watched {
+    pub(crate) fn new(grace: Duration) -> Arc<Watched> {
+        Arc::new(Watched {
+            began_ms: AtomicU64::new(NONE_MS),
+            loop_id: AtomicU32::new(NO_LOOP),
+            grace_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+            about: OnceLock::new(),
+            warned: AtomicBool::new(false),
+        })
+    }
+
+    /// When the running iteration began, and from now on: `now`.
+    #[inline(always)]
+    pub(crate) fn next_iteration(&self, now: u64) -> u64 {
+        let began = self.began_ms.load(Ordering::Relaxed);
+        self.began_ms.store(now, Ordering::Relaxed);
+        began
+    }
+
+    /// The running iteration begins again at `now` (after the slow path).
+    pub(crate) fn restart_iteration(&self, now: u64) {
+        self.began_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// A save-point loop `id` starts; returns the loop it runs inside.
+    pub(crate) fn enter_loop(&self, id: u32) -> u32 {
+        self.began_ms.store(clock::now_ms(), Ordering::Relaxed);
+        self.loop_id.swap(id, Ordering::Relaxed)
+    }
+
+    /// True the first time a grace warning is due for this run (from the
+    /// watchdog, or from the run when a slow iteration or save ends): one
+    /// warning per run.
+    pub(crate) fn claim_warning(&self) -> bool {
+        !self.warned.swap(true, Ordering::Relaxed)
+    }
+
+    /// The loop ended: back in the iteration of `outer`, or out of the loops.
+    pub(crate) fn leave_loop(&self, outer: u32) {
+        self.loop_id.store(outer, Ordering::Relaxed);
+        if outer == NO_LOOP {
+            self.began_ms.store(NONE_MS, Ordering::Relaxed);
+        }
+    }
+}
+
+static WATCHED: Mutex<Vec<Weak<Watched>>> = Mutex::new(Vec::new());
+
+/// Starts watching `watched`, called `label`, whose loops are `titles`;
+/// `iterations` says whether its loops mark their iterations.
+pub(crate) fn watch(
+    watched: &Arc<Watched>,
+    label: &str,
+    titles: &'static [&'static str],
+    iterations: bool,
+) {
+    let about = About {
+        label: label.to_owned(),
+        titles,
+        iterations,
+    };
+    if watched.about.set(about).is_err() {
+        return;
+    }
+    let mut all = WATCHED.lock().unwrap_or_else(PoisonError::into_inner);
+    all.retain(|entry| entry.strong_count() > 0);
+    all.push(Arc::downgrade(watched));
+    drop(all);
+    start();
+}
+
+fn start() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        clock::start();
+        let spawned = std::thread::Builder::new()
+            .name("checkpoint-watchdog".into())
+            .spawn(|| {
+                let mut signal_seen_ms = None;
+                loop {
+                    std::thread::sleep(LOOK);
+                    look(&mut signal_seen_ms);
+                }
+            });
+        if let Err(err) = spawned {
+            report::warn(format_args!(
+                "could not start the watchdog thread ({err}): a stuck iteration is warned about only when it ends, and a signal waits for the next save point"
+            ));
+        }
+    });
+}
+
+fn look(signal_seen_ms: &mut Option<u64>) {
+    let now = clock::precise_ms();
+    let watched: Vec<Arc<Watched>> = WATCHED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for run in &watched {
+        warn_if_stuck(run, now);
+    }
+    let Some(signal) = signals::pending() else {
+        return;
+    };
+    let seen = *signal_seen_ms.get_or_insert(now);
+    let grace = watched
+        .iter()
+        .map(|run| run.grace_ms)
+        .max()
+        .unwrap_or_else(|| u64::try_from(crate::DEFAULT_GRACE.as_millis()).unwrap_or(u64::MAX));
+    if now.saturating_sub(seen) <= grace || signals::stopping() {
+        return;
+    }
+    let running: Vec<String> = watched
+        .iter()
+        .filter_map(|run| run.about.get())
+        .map(|about| about.label.clone())
+        .collect();
+    report::error(format_args!(
+        "{} reached no save point within the {:.1} s grace period after {}: exiting with {} without saving the iterations in progress; a rerun resumes from the last checkpoint",
+        if running.is_empty() {
+            "the program".to_owned()
+        } else {
+            running.join(", ")
+        },
+        Duration::from_millis(grace).as_secs_f64(),
+        signals::name(signal),
+        128 + signal
+    ));
+    signals::exit_after_signal(signal);
+}
+
+/// Warns once when the iteration running now is longer than the grace
+/// period: a signal during it would not be honoured in time.
+fn warn_if_stuck(run: &Watched, now: u64) {
+    let Some(about) = run.about.get() else {
+        return;
+    };
+    let began = run.began_ms.load(Ordering::Relaxed);
+    if !about.iterations
+        || began == NONE_MS
+        || now.saturating_sub(began) <= run.grace_ms
+        || !run.claim_warning()
+    {
+        return;
+    }
+    let id = run.loop_id.load(Ordering::Relaxed);
+    let place = match about.titles.get(id as usize) {
+        Some(title) => format!("of the loop `{title}` "),
+        None => String::new(),
+    };
+    report::warn(format_args!(
+        "an iteration {place}in {} has been running for {:.1} s, longer than the {:.1} s grace period schedulers give after SIGTERM: a signal now would not reach a save point in time; mark an inner loop #[checkpoint(save)] so it saves within the iteration, or raise `grace` if your scheduler waits longer",
+        about.label,
+        Duration::from_millis(now.saturating_sub(began)).as_secs_f64(),
+        Duration::from_millis(run.grace_ms).as_secs_f64()
+    ));
+}
