@@ -476,6 +476,29 @@ impl<S> Run<S> {
         }
     }
 
+    /// A save-point loop over a `HashMap` or `HashSet` whose type the macro
+    /// could not see: a resume would replay it in another order and skip
+    /// other items than the ones done, so the run refuses to start it.
+    #[cold]
+    fn hash_ordered_loop(&self, id: u32, iterator: &str) {
+        let title = self
+            .function
+            .loop_titles
+            .get(id as usize)
+            .copied()
+            .unwrap_or("?");
+        let message = format!(
+            "the loop `{title}` saves its position, but it iterates a hash-ordered collection ({iterator}), whose order differs from one process to the next: a resume would skip other items than the ones done. Iterate a `BTreeMap`/`BTreeSet`, or sorted keys (`let mut keys: Vec<_> = map.keys().collect(); keys.sort();`)"
+        );
+        if verify::diverge(&message).is_none() {
+            report::error(format_args!(
+                "{}: {message}",
+                self.checkpoint.borrow().label()
+            ));
+            std::process::exit(1);
+        }
+    }
+
     fn abandon_resume(&self) {
         if self.resume.borrow_mut().take().is_some() {
             report::warn(format_args!(
@@ -517,6 +540,10 @@ impl<S> Frame<'_, S> {
     /// Moves a `for` loop's iterator to the saved iteration: O(1) for
     /// ranges and slices (`Iterator::nth`), a replay for other iterators.
     pub fn fast_forward<I: Iterator>(&mut self, iter: &mut I) {
+        if hash_ordered::<I>() {
+            self.run
+                .hash_ordered_loop(self.id, std::any::type_name::<I>());
+        }
         let (low, high) = iter.size_hint();
         if high == Some(low) {
             self.len = Some(low as u64);
@@ -588,6 +615,14 @@ impl<T: Serialize + ?Sized> SavedField for T {}
 #[inline(always)]
 pub fn state_value<T: StateValue>(value: T) -> T {
     value
+}
+
+/// Whether the iterator `I` walks a hash-ordered collection (std's or
+/// hashbrown's `HashMap` and `HashSet`), through any adapters: its order
+/// depends on the process's random hash keys.
+fn hash_ordered<I>() -> bool {
+    let name = std::any::type_name::<I>();
+    name.contains("std::collections::hash::") || name.contains("hashbrown::")
 }
 
 /// Runs the function's body. It is a closure so that `return` and `?`

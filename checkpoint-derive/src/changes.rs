@@ -267,6 +267,18 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         visit::visit_expr_method_call(self, node);
     }
 
+    /// Calling a closure kept in a `mut` local (`record(x)`) changes what
+    /// the closure captured.
+    fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
+        if let Expr::Path(path) = &*node.func
+            && let Some(name) = path.path.get_ident()
+            && self.target(name).is_some_and(|target| target.mutable)
+        {
+            self.record(name, node.span());
+        }
+        visit::visit_expr_call(self, node);
+    }
+
     fn visit_macro(&mut self, mac: &'ast Macro) {
         self.macro_call(mac);
     }

@@ -112,6 +112,9 @@ struct Binding {
     mutable: bool,
     /// How many save-point loops were open where it was declared.
     save_depth: usize,
+    /// A closure kept in this local changes these `#[state]` locals when
+    /// it is called.
+    through: Vec<Ident>,
 }
 
 struct Walker<'a, 'e> {
@@ -154,6 +157,7 @@ impl<'a> Walker<'a, '_> {
             state: None,
             mutable: false,
             save_depth,
+            through: Vec::new(),
         }));
     }
 
@@ -178,15 +182,34 @@ impl<'a> Walker<'a, '_> {
     /// save-point loop around it saves already.
     fn changes_unsaved_state(&self, whole: &Expr) -> bool {
         let open = self.save_points.len();
-        let targets: Vec<Target> = self
+        let unsaved: Vec<&Binding> = self
             .visible_state()
             .into_iter()
             .filter(|binding| binding.save_depth == open)
+            .collect();
+        let mut targets: Vec<Target> = unsaved
+            .iter()
             .map(|binding| Target {
                 name: binding.name.clone(),
                 mutable: binding.mutable,
             })
             .collect();
+        // Calling a closure that changes such state changes it too.
+        targets.extend(
+            self.scopes
+                .iter()
+                .flatten()
+                .filter(|binding| {
+                    binding
+                        .through
+                        .iter()
+                        .any(|name| unsaved.iter().any(|state| state.name == *name))
+                })
+                .map(|binding| Target {
+                    name: binding.name.clone(),
+                    mutable: true,
+                }),
+        );
         !targets.is_empty() && !changes::in_expr(whole, &targets).is_empty()
     }
 
@@ -275,6 +298,7 @@ impl<'a> Walker<'a, '_> {
             state: Some(id),
             mutable,
             save_depth,
+            through: Vec::new(),
         });
     }
 
@@ -425,6 +449,23 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
             }
         }
         self.bind_pattern(&local.pat);
+        if let Some(Expr::Closure(closure)) = local.init.as_ref().map(|init| &*init.expr) {
+            let state: Vec<Target> = self
+                .visible_state()
+                .into_iter()
+                .map(|binding| Target {
+                    name: binding.name.clone(),
+                    mutable: binding.mutable,
+                })
+                .collect();
+            let through = changes::in_expr(&closure.body, &state)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            if let Some(binding) = self.scopes.last_mut().and_then(|scope| scope.last_mut()) {
+                binding.through = through;
+            }
+        }
     }
 
     fn visit_item(&mut self, item: &'a syn::Item) {

@@ -83,8 +83,10 @@ struct Value {
     unordered: bool,
     /// For `#[state]`: a save-point loop saved it before the code now walked.
     saved_before: bool,
-    /// For `#[transient]`: used by the code a resume runs again.
-    used_before: bool,
+    /// A closure kept in a local: calling it changes `through`.
+    closure: bool,
+    /// For a closure: the values it changes when called.
+    through: Vec<Ident>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -98,13 +100,13 @@ enum Kind {
 
 struct Report<'e> {
     errors: &'e mut Vec<syn::Error>,
-    /// One error per place and message, however many save points see it.
+    /// One error per place, however many save points see it.
     seen: Vec<String>,
 }
 
 impl Report<'_> {
     fn refuse(&mut self, span: Span, message: String) {
-        let key = format!("{span:?} {message}");
+        let key = format!("{span:?}");
         if !self.seen.contains(&key) {
             self.seen.push(key);
             self.errors.push(syn::Error::new(span, message));
@@ -164,7 +166,8 @@ fn plain(name: Ident) -> Value {
         computed_from: Vec::new(),
         unordered: false,
         saved_before: false,
-        used_before: false,
+        closure: false,
+        through: Vec::new(),
     }
 }
 
@@ -230,6 +233,8 @@ struct SavePoint<'m, 'a, 'r, 'e> {
     scopes: Vec<Vec<Value>>,
     /// The `#[state]` locals the save point changes, by their declarations.
     moving: Vec<Ident>,
+    /// The save-point loop whose iteration the walk is in, if any.
+    outer: Option<String>,
     report: &'r mut Report<'e>,
 }
 
@@ -247,6 +252,7 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             title: loop_title(target),
             scopes: vec![inputs.to_vec()],
             moving,
+            outer: None,
             report,
         }
     }
@@ -316,7 +322,12 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                         self.statement(stmt);
                     }
                 }
-                Step::Expr(expr) => self.around(expr, path.get(depth + 1).copied()),
+                Step::Expr(expr) => {
+                    if self.model.save_point_of(expr).is_some() {
+                        self.outer = Some(loop_title(expr));
+                    }
+                    self.around(expr, path.get(depth + 1).copied());
+                }
             }
         }
     }
@@ -342,10 +353,7 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                         |arm| matches!(next, Some(Step::Expr(e)) if std::ptr::eq(e, &*arm.body)),
                     );
                     if let Some(arm) = arm {
-                        self.bind(
-                            &arm.pat,
-                            self.reads_state(&mentions(node.expr.to_token_stream())),
-                        );
+                        self.bind(&arm.pat, self.reads_state(&names_in(&node.expr)));
                     }
                 }
             }
@@ -361,10 +369,7 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
 
     fn bind_condition(&mut self, cond: &Expr) {
         match cond {
-            Expr::Let(node) => self.bind(
-                &node.pat,
-                self.reads_state(&mentions(node.expr.to_token_stream())),
-            ),
+            Expr::Let(node) => self.bind(&node.pat, self.reads_state(&names_in(&node.expr))),
             Expr::Binary(node) if matches!(node.op, syn::BinOp::And(_)) => {
                 self.bind_condition(&node.left);
                 self.bind_condition(&node.right);
@@ -389,7 +394,7 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
 
     /// Refuses a condition on the way to the save point that reads state.
     fn decides(&mut self, cond: &Expr, what: &str) {
-        let read = self.reads_state(&mentions(cond.to_token_stream()));
+        let read = self.reads_state(&names_in(cond));
         if let Some(state) = self.moving(&read) {
             let title = &self.title;
             self.report.refuse(
@@ -403,23 +408,47 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
 
     /// One statement that a resume runs again.
     fn statement(&mut self, stmt: &'a Stmt) {
+        if let Stmt::Local(local) = stmt
+            && local.attrs.iter().any(model::is_state_attr)
+        {
+            return self.state_declaration(local);
+        }
+        if let Stmt::Local(local) = stmt
+            && let Some(closure) = local.init.as_ref().and_then(|init| as_closure(&init.expr))
+        {
+            // A closure kept in a local changes what it captures when it
+            // is called, not here.
+            let targets = self.targets();
+            let through = changes::in_expr(&closure.body, &targets)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            self.bind_local(local, Vec::new());
+            if let Some(value) = self.scopes.last_mut().and_then(|scope| scope.last_mut()) {
+                value.closure = true;
+                value.through = through;
+            }
+            return;
+        }
         let skipped: Vec<&Expr> = save_points_in(stmt, self.model);
-        let mentioned = mentions_skipping(stmt, &skipped);
+        let mentioned = names_in_stmt(stmt, &skipped);
         let source = self.reads_state(&mentioned);
         let moving = self.moving(&source).cloned();
-        for value in self.scopes.iter_mut().flatten() {
-            if value.transient && mentioned.contains(&value.name) {
-                value.used_before = true;
-            }
-        }
         let targets = self.targets();
-        for (name, span) in changes::in_stmt_skipping(stmt, &targets, &skipped) {
+        for (name, span) in
+            self.through_closures(changes::in_stmt_skipping(stmt, &targets, &skipped))
+        {
             let title = self.title.clone();
+            let outer = self.outer.clone();
             let Some(value) = self.visible_mut(&name) else {
                 continue;
             };
             if value.kind == Kind::State {
-                let message = if value.saved_before {
+                let message = if let Some(outer) = outer {
+                    format!(
+                        "`{name}` is #[state] and changed here, in the iteration of the loop `{outer}` before the loop `{title}` that saves inside it: a resume in `{title}` runs this line again on the restored `{name}`; make the change after `{title}`, or in its first iteration, or remove #[checkpoint(save)] from `{title}`"
+                    )
+                } else if value.saved_before {
                     format!(
                         "`{name}` is #[state] and changed here, between two checkpointed loops: a resume in the loop `{title}` runs this line again on the restored `{name}`; bind the changed value to a new #[state] local (`#[state] let mut {name}2 = {{ let mut v = {name}.clone(); /* change v */ v }};`), or make the change at the end of the loop before"
                     )
@@ -452,48 +481,96 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             }
         }
         if let Stmt::Local(local) = stmt {
-            let is_state = local.attrs.iter().any(model::is_state_attr);
-            let transient = local.attrs.iter().any(model::is_transient_attr);
-            let mut unordered = names_unordered(local.pat.to_token_stream());
-            if let Some(init) = &local.init {
-                unordered |= names_unordered(init.expr.to_token_stream());
+            self.bind_local(local, source);
+        }
+    }
+
+    /// A `#[state]` declaration: on resume its initializer does not run
+    /// (the local takes its saved value), so it may use and change other
+    /// state freely; it must not change a local that is not saved.
+    fn state_declaration(&mut self, local: &'a syn::Local) {
+        if let Some(init) = &local.init {
+            let targets: Vec<Target> = self
+                .visible()
+                .into_iter()
+                .filter(|value| value.kind != Kind::State)
+                .map(|value| Target {
+                    name: value.name.clone(),
+                    mutable: value.mutable,
+                })
+                .collect();
+            for (name, span) in self.through_closures(changes::in_expr(&init.expr, &targets)) {
+                if self
+                    .visible()
+                    .iter()
+                    .any(|value| value.name == name && value.kind != Kind::State)
+                {
+                    self.report.refuse(
+                        span,
+                        format!(
+                            "this #[state] initializer changes `{name}`, which is not #[state]: the initializer runs only on a fresh start, so after a resume `{name}` would not have changed; make `{name}` #[state] too, or change it outside the initializer"
+                        ),
+                    );
+                }
             }
-            let mutable = mutable_bindings(&local.pat);
-            let mut names = Vec::new();
-            model::pattern_bindings(&local.pat, &mut names);
-            let scope = self.scopes.last_mut().expect("a scope is open");
-            for name in names {
-                scope.push(Value {
-                    kind: if is_state { Kind::State } else { Kind::Local },
-                    mutable: mutable.contains(&name),
-                    transient,
-                    computed_from: if is_state { Vec::new() } else { source.clone() },
-                    unordered,
-                    ..plain(name)
-                });
-            }
+        }
+        self.bind_local(local, Vec::new());
+    }
+
+    /// Changes made by calling a closure kept in a local are changes of
+    /// what the closure changes.
+    fn through_closures(&self, changed: Vec<(Ident, Span)>) -> Vec<(Ident, Span)> {
+        let mut all = Vec::new();
+        for (name, span) in changed {
+            let through = self
+                .visible()
+                .into_iter()
+                .find(|value| value.name == name)
+                .map(|value| value.through.clone())
+                .unwrap_or_default();
+            all.extend(through.into_iter().map(|inner| (inner, span)));
+            all.push((name, span));
+        }
+        all
+    }
+
+    fn bind_local(&mut self, local: &syn::Local, computed_from: Vec<Ident>) {
+        let is_state = local.attrs.iter().any(model::is_state_attr);
+        let transient = local.attrs.iter().any(model::is_transient_attr);
+        let mut unordered = names_unordered(local.pat.to_token_stream());
+        if let Some(init) = &local.init {
+            unordered |= names_unordered(init.expr.to_token_stream());
+        }
+        let mutable = mutable_bindings(&local.pat);
+        let mut names = Vec::new();
+        model::pattern_bindings(&local.pat, &mut names);
+        let scope = self.scopes.last_mut().expect("a scope is open");
+        for name in names {
+            scope.push(Value {
+                kind: if is_state { Kind::State } else { Kind::Local },
+                mutable: mutable.contains(&name),
+                transient,
+                computed_from: if is_state {
+                    Vec::new()
+                } else {
+                    computed_from.clone()
+                },
+                unordered,
+                ..plain(name)
+            });
         }
     }
 
     /// The checks at the save point itself: what it changes, what it needs.
     fn at_save_point(&mut self, id: u32, path: &[Step<'a>]) {
         let target = self.target;
-        let inside = mentions(target.to_token_stream());
+        let inside = names_in(target);
         let after = mentions_after(path, self.model, id);
         let title = self.title.clone();
         let visible: Vec<Value> = self.visible().into_iter().cloned().collect();
-        let changed = changes::in_expr(
-            target,
-            &visible
-                .iter()
-                .map(|value| Target {
-                    name: value.name.clone(),
-                    mutable: value.mutable,
-                })
-                .collect::<Vec<_>>(),
-        );
+        let changed = self.through_closures(changes::in_expr(target, &self.targets()));
         for value in &visible {
-            if value.kind == Kind::State {
+            if value.kind == Kind::State || value.closure {
                 continue;
             }
             let name = &value.name;
@@ -514,24 +591,12 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                 continue;
             };
             if value.transient {
-                if used_after || value.used_before {
-                    let how = if used_after {
-                        "changed inside the loop and used after it"
-                    } else {
-                        "set before the loop and used inside it"
-                    };
-                    self.report.refuse(
-                        name.span(),
-                        format!(
-                            "`{name}` is #[transient], but its value carries across the save point of the loop `{title}` ({how}): a resume would see another value; mark it #[state], or declare it inside the loop"
-                        ),
-                    );
-                }
+                self.transient_changed(value, used_after);
                 continue;
             }
             let message = match value.kind {
                 Kind::Receiver => format!(
-                    "the loop `{title}` changes `self` (a method call or an assignment through `&mut self` counts as a change), but `self` is not saved: a resume starts from `self` as the caller passed it; keep what changes in a #[state] local (`#[state] let mut ranks = self.ranks.clone();`), use it in the loop, and store it back after the loop"
+                    "the loop `{title}` may change `self` (a method call or an assignment through `&mut self` counts as a change), but `self` is not saved: a resume starts from `self` as the caller passed it; keep what changes in a #[state] local (`#[state] let mut ranks = self.ranks.clone();`), use it in the loop, and store it back after the loop; if the loop only reads `self`, read it through `let this = &*self;` before the loop"
                 ),
                 Kind::MutReference => format!(
                     "the loop `{title}` changes what `{name}: &mut ..` points to, which is not saved: a resume starts from the caller's value as it was passed; compute into a #[state] local (`#[state] let mut out = {name}.clone();`) and write it back after the loop"
@@ -540,28 +605,208 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                     "the loop `{title}` changes the `mut` parameter `{name}` (a method call on a `mut` binding counts as a change), but it is not saved: a resume starts it over from the argument; bind it to a #[state] local first: `#[state] let mut {name} = {name};`"
                 ),
                 Kind::Local | Kind::State => format!(
-                    "`{name}` is declared before the loop `{title}` and changed inside it, but it is not #[state]: a resume would start it over from its value before the loop; mark its `let` #[state], or declare it inside the loop if every iteration starts it afresh"
+                    "`{name}` is declared before the loop `{title}` and changed inside it (directly, or by a closure the loop calls), but it is not #[state]: a resume would start it over from its value before the loop; mark its `let` #[state], declare it inside the loop if every iteration starts it afresh, or, for scratch space, mark it #[transient] and reset it at the start of every iteration (`{name} = ..`, `{name}.clear()`, `{name}.fill(..)`)"
                 ),
             };
             self.report.refuse(*span, message);
         }
         if let Expr::ForLoop(node) = target {
-            let iterated = changes::root_ident(&node.expr)
-                .and_then(|root| visible.iter().find(|value| value.name == *root))
-                .filter(|value| value.unordered)
-                .map(|value| value.name.to_string());
-            let literal = names_unordered(node.expr.to_token_stream());
-            if let Some(what) = iterated.or(literal.then(|| "it".to_owned())) {
-                let span =
-                    changes::root_ident(&node.expr).map_or_else(|| node.expr.span(), Ident::span);
-                self.report.refuse(
-                    span,
-                    format!(
-                        "the loop `{title}` saves its position and replays its iterator on resume, but it iterates a `HashMap` or `HashSet` (`{what}`), whose order differs from one process to the next: a resume would skip other items than the ones done; iterate a `BTreeMap`/`BTreeSet`, or sorted keys (`let mut keys: Vec<_> = map.keys().cloned().collect(); keys.sort();`)"
-                    ),
-                );
+            self.iterated(node, &visible);
+        }
+    }
+
+    /// A `#[transient]` local the save point changes: every iteration must
+    /// start by resetting it, and nothing after the loop may read it.
+    fn transient_changed(&mut self, value: &Value, used_after: bool) {
+        let name = &value.name;
+        let title = &self.title;
+        let how = if used_after {
+            Some(
+                "it is used after the loop, where a resume after the last save would see its value from before the loop",
+            )
+        } else if !starts_with_reset(self.target, name) {
+            Some(
+                "an iteration reads it before it resets it, so one iteration's value reaches the next",
+            )
+        } else {
+            None
+        };
+        if let Some(how) = how {
+            self.report.refuse(
+                name.span(),
+                format!(
+                    "`{name}` is #[transient], but its value carries across the save point of the loop `{title}`: {how}; start every iteration by resetting it (`{name} = ..`, `{name}.clear()`, `{name}.fill(..)`) and use it only inside the loop, or mark it #[state]"
+                ),
+            );
+        }
+    }
+
+    /// The iterator of a save-point `for`: built again on resume and moved
+    /// to the saved iteration, so it must yield the same items.
+    fn iterated(&mut self, node: &syn::ExprForLoop, visible: &[Value]) {
+        let title = self.title.clone();
+        let iterated = changes::root_ident(&node.expr)
+            .and_then(|root| visible.iter().find(|value| value.name == *root))
+            .filter(|value| value.unordered)
+            .map(|value| value.name.to_string());
+        let literal = names_unordered(node.expr.to_token_stream());
+        if let Some(what) = iterated.or(literal.then(|| "it".to_owned())) {
+            let span =
+                changes::root_ident(&node.expr).map_or_else(|| node.expr.span(), Ident::span);
+            self.report.refuse(
+                span,
+                format!(
+                    "the loop `{title}` saves its position and replays its iterator on resume, but it iterates a `HashMap` or `HashSet` (`{what}`), whose order differs from one process to the next: a resume would skip other items than the ones done; iterate a `BTreeMap`/`BTreeSet`, or sorted keys (`let mut keys: Vec<_> = map.keys().cloned().collect(); keys.sort();`)"
+                ),
+            );
+            return;
+        }
+        if let Some(state) = mutably_borrowed_root(&node.expr)
+            .and_then(|root| visible.iter().find(|value| value.name == *root))
+            .filter(|value| value.kind == Kind::State)
+        {
+            let name = &state.name;
+            self.report.refuse(
+                node.expr.span(),
+                format!(
+                    "the loop `{title}` iterates over #[state] `{name}` by mutable reference, but a save at the end of an iteration must read `{name}` while the iterator still borrows it; iterate by index: `for i in 0..{name}.len() {{ let item = &mut {name}[i]; .. }}`"
+                ),
+            );
+            return;
+        }
+        let read = self.reads_state(&names_read_by_iterator(&node.expr));
+        if let Some(state) = self.moving(&read) {
+            self.report.refuse(
+                node.expr.span(),
+                format!(
+                    "the loop `{title}` iterates over a value computed from #[state] `{state}`, which the loop changes: a resume computes it again from the restored `{state}` and walks other items; iterate by index (`for i in 0..{state}.len()`) or by shared reference (`&{state}`), or keep the sequence in a #[state] local of its own"
+                ),
+            );
+        }
+    }
+}
+
+/// The local a `for` iterable borrows mutably: `v` in `&mut v`,
+/// `v.iter_mut()`, `v.chunks_mut(..)`, through adapters.
+fn mutably_borrowed_root(iterable: &Expr) -> Option<&Ident> {
+    match iterable {
+        Expr::Reference(reference) if reference.mutability.is_some() => {
+            changes::root_ident(&reference.expr)
+        }
+        Expr::Paren(paren) => mutably_borrowed_root(&paren.expr),
+        Expr::MethodCall(call) => {
+            let method = call.method.to_string();
+            if method.ends_with("_mut") || method == "drain" {
+                changes::root_ident(&call.receiver)
+            } else {
+                mutably_borrowed_root(&call.receiver)
             }
         }
+        _ => None,
+    }
+}
+
+/// The closure a `let` keeps, if its initializer is one.
+fn as_closure(expr: &Expr) -> Option<&syn::ExprClosure> {
+    match expr {
+        Expr::Closure(closure) => Some(closure),
+        Expr::Paren(paren) => as_closure(&paren.expr),
+        _ => None,
+    }
+}
+
+/// Whether the body of the loop `target` starts by resetting `name`:
+/// its first statement that mentions it assigns it without reading it, or
+/// calls `clear`, `fill`, `copy_from_slice` or `clone_from_slice` on it.
+fn starts_with_reset(target: &Expr, name: &Ident) -> bool {
+    let body = match target {
+        Expr::ForLoop(node) => &node.body,
+        Expr::While(node) => &node.body,
+        Expr::Loop(node) => &node.body,
+        _ => return false,
+    };
+    let Some(first) = body
+        .stmts
+        .iter()
+        .find(|stmt| names_in_stmt(stmt, &[]).contains(name))
+    else {
+        return true;
+    };
+    let expr = match first {
+        Stmt::Expr(expr, _) => expr,
+        _ => return false,
+    };
+    match expr {
+        Expr::Assign(assign) => {
+            matches!(&*assign.left, Expr::Path(path) if path.path.is_ident(name))
+                && !names_in(&assign.right).contains(name)
+        }
+        Expr::MethodCall(call) => {
+            matches!(&*call.receiver, Expr::Path(path) if path.path.is_ident(name))
+                && ["clear", "fill", "copy_from_slice", "clone_from_slice"]
+                    .contains(&call.method.to_string().as_str())
+                && call.args.iter().all(|arg| !names_in(arg).contains(name))
+        }
+        _ => false,
+    }
+}
+
+/// The names a `for` loop's iterable reads by value. A borrow or a
+/// borrowing iterator of a local (`&v`, `&mut v`, `v.iter()`,
+/// `v.iter_mut()`, `v.chunks(..)`, ...) reads the items as they are when
+/// the loop gets to them, which a resume restores; `v.len()` is checked at
+/// run time (the loop's length is saved); both are left out.
+fn names_read_by_iterator(iterable: &Expr) -> Vec<Ident> {
+    const BORROWING: [&str; 9] = [
+        "iter",
+        "iter_mut",
+        "chunks",
+        "chunks_mut",
+        "chunks_exact",
+        "chunks_exact_mut",
+        "windows",
+        "keys",
+        "values",
+    ];
+    const ADAPTERS: [&str; 6] = ["enumerate", "rev", "skip", "step_by", "take", "zip"];
+    match iterable {
+        Expr::Reference(reference)
+            if matches!(&*reference.expr, Expr::Path(_) | Expr::Field(_)) =>
+        {
+            Vec::new()
+        }
+        Expr::Paren(paren) => names_read_by_iterator(&paren.expr),
+        Expr::MethodCall(call) => {
+            let method = call.method.to_string();
+            if ADAPTERS.contains(&method.as_str()) {
+                let mut read: Vec<Ident> =
+                    call.args.iter().flat_map(names_read_by_iterator).collect();
+                read.extend(names_read_by_iterator(&call.receiver));
+                return read;
+            }
+            let read: Vec<Ident> = call.args.iter().flat_map(names_in).collect();
+            if BORROWING.contains(&method.as_str())
+                && matches!(&*call.receiver, Expr::Path(_) | Expr::Field(_))
+            {
+                return read;
+            }
+            if method == "len" && matches!(&*call.receiver, Expr::Path(_)) {
+                return read;
+            }
+            names_in(iterable)
+        }
+        Expr::Range(range) => range
+            .start
+            .iter()
+            .chain(range.end.iter())
+            .flat_map(|bound| names_read_by_iterator(bound))
+            .collect(),
+        Expr::Binary(binary) => {
+            let mut read = names_read_by_iterator(&binary.left);
+            read.extend(names_read_by_iterator(&binary.right));
+            read
+        }
+        _ => names_in(iterable),
     }
 }
 
@@ -597,33 +842,54 @@ fn save_points_in<'a, 'm>(stmt: &'a Stmt, model: &'m Model<'m>) -> Vec<&'a Expr>
     finder.found
 }
 
-/// The identifiers `stmt` mentions, outside the loops in `skipped`.
-fn mentions_skipping(stmt: &Stmt, skipped: &[&Expr]) -> Vec<Ident> {
-    struct Finder<'s> {
-        skipped: &'s [&'s Expr],
-        found: Vec<Ident>,
-    }
-    impl<'ast> Visit<'ast> for Finder<'_> {
-        fn visit_expr(&mut self, expr: &'ast Expr) {
-            if self.skipped.iter().any(|skip| std::ptr::eq(*skip, expr)) {
-                return;
-            }
+/// The names a piece of code reads or writes, outside the loops in
+/// `skipped`: paths and macro arguments, not field or method names (`u.cells`
+/// does not mention a local `cells`).
+struct Names<'s> {
+    skipped: &'s [&'s Expr],
+    found: Vec<Ident>,
+}
+
+impl<'ast> Visit<'ast> for Names<'_> {
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        if !self.skipped.iter().any(|skip| std::ptr::eq(*skip, expr)) {
             visit::visit_expr(self, expr);
         }
-        fn visit_ident(&mut self, ident: &'ast Ident) {
-            self.found.push(ident.clone());
-        }
-        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-            self.found.extend(mentions(mac.tokens.clone()));
-        }
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
     }
-    let mut finder = Finder {
+    fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        self.visit_expr(&node.receiver);
+        for arg in &node.args {
+            self.visit_expr(arg);
+        }
+    }
+    fn visit_member(&mut self, _: &'ast syn::Member) {}
+    fn visit_ident(&mut self, ident: &'ast Ident) {
+        self.found.push(ident.clone());
+    }
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.found.extend(mentions(mac.tokens.clone()));
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// The names `stmt` mentions, outside the loops in `skipped`.
+fn names_in_stmt(stmt: &Stmt, skipped: &[&Expr]) -> Vec<Ident> {
+    let mut names = Names {
         skipped,
         found: Vec::new(),
     };
-    finder.visit_stmt(stmt);
-    finder.found
+    names.visit_stmt(stmt);
+    names.found
+}
+
+/// The names `expr` mentions.
+fn names_in(expr: &Expr) -> Vec<Ident> {
+    let mut names = Names {
+        skipped: &[],
+        found: Vec::new(),
+    };
+    names.visit_expr(expr);
+    names.found
 }
 
 /// What runs after an iteration of the save point `id`: the rest of every
@@ -635,7 +901,7 @@ fn mentions_after(path: &[Step], model: &Model, id: u32) -> Vec<Ident> {
         match *step {
             Step::Block(block, index) => {
                 for stmt in &block.stmts[index + 1..] {
-                    found.extend(mentions(stmt.to_token_stream()));
+                    found.extend(names_in_stmt(stmt, &[]));
                 }
             }
             Step::Expr(expr) => {
@@ -643,7 +909,7 @@ fn mentions_after(path: &[Step], model: &Model, id: u32) -> Vec<Ident> {
                     .save_point_of(expr)
                     .is_some_and(|around| model.loops[id as usize].enclosing.contains(&around))
                 {
-                    found.extend(mentions(expr.to_token_stream()));
+                    found.extend(names_in(expr));
                 }
             }
         }

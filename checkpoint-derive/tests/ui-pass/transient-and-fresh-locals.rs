@@ -1,5 +1,5 @@
 //! Mutable locals a save point may change without saving: a `#[transient]`
-//! scratch buffer, a local changed only before the loop, a local of the
+//! scratch buffer reset at the start of every iteration, a local changed only before the loop, a local of the
 //! same name declared inside the loop, and `if let`, `match` and `while let`
 //! patterns that rebind an outer local's name within their block or arm.
 use checkpoint_core::checkpointed;
@@ -18,6 +18,7 @@ fn sum_of_sums(n: u64) -> u64 {
     #[state]
     let mut total = 0;
     for i in 0..n {
+        scratch.clear();
         fill(&mut scratch, i);
         let mut offset = offset;
         offset *= 2;
