@@ -120,3 +120,22 @@ fn an_error_keeps_the_checkpoint_for_the_next_attempt() {
     );
     assert!(again.result().starts_with("error:"), "{}", again.describe());
 }
+
+/// A save-point loop over a `HashMap` hidden behind an alias and a helper
+/// compiles, but the run refuses to start it: exit 1, the loop and the fix
+/// named, nothing printed on stdout and no checkpoint written.
+#[test]
+fn a_loop_over_a_hidden_hash_map_stops_before_it_starts() {
+    let dir = temp_dir();
+    let stopped = run(&mut command("unordered", dir.path(), &["50"]));
+    assert_eq!(stopped.status.code(), Some(1), "{}", stopped.describe());
+    assert!(
+        stopped.stderr.contains("for (key, weight) in &table")
+            && stopped.stderr.contains("hash-ordered")
+            && stopped.stderr.contains("BTreeMap"),
+        "{}",
+        stopped.describe()
+    );
+    assert!(stopped.stdout.is_empty(), "{}", stopped.describe());
+    assert!(generations(dir.path()).is_empty(), "{}", stopped.describe());
+}
