@@ -668,7 +668,10 @@ impl Rewriter<'_> {
             let field = &state.field;
             if info.live.contains(&index) {
                 let ident = &state.ident;
-                quote!(#field: ::core::option::Option::Some(&#ident))
+                // Spanned on the local, so a borrow error (the local was
+                // moved before the save) points at it, not at the attribute.
+                let borrow = quote_spanned!(ident.span()=> &#ident);
+                quote!(#field: ::core::option::Option::Some(#borrow))
             } else {
                 quote!(#field: ::core::option::Option::None::<()>)
             }
