@@ -378,7 +378,7 @@ fn a_stuck_iteration_is_warned_about_while_it_runs() {
         .map(str::to_owned)
         .expect("the warning was just seen");
     assert!(
-        warning.contains("for _ in 0..steps") && warning.contains("grace period"),
+        warning.contains("of the loop `for _ in 0..steps`") && warning.contains("grace period"),
         "{warning}"
     );
     stuck.kill();

@@ -546,7 +546,7 @@ impl CheckpointBuilder {
                 checkpoint.active = Some(signals::ActiveRun::begin(&checkpoint.options.signals));
                 // The explicit API marks no loops: watched for the signal
                 // deadline only.
-                watchdog::watch(checkpoint.due.watched(), &checkpoint.label, &[], false);
+                watchdog::watch_signals_only(checkpoint.due.watched(), &checkpoint.label);
                 Ok(checkpoint)
             }
             // Another process of this run is alive: going on would compute

@@ -41,6 +41,9 @@ pub struct Function {
     /// Each loop's header as written (`for step in 0..steps`), by loop id:
     /// how the verifier names a loop.
     pub loop_titles: &'static [&'static str],
+    /// Each loop's enclosing loop, by loop id (`u32::MAX` at the top): the
+    /// grace warning names the inner loops of a long iteration.
+    pub loop_parents: &'static [u32],
     /// Options from `#[checkpointed(...)]`.
     pub options: FunctionOptions,
 }
@@ -256,7 +259,7 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
                 due.watched(),
                 checkpoint.label(),
                 function.loop_titles,
-                true,
+                function.loop_parents,
             );
             due
         } else {

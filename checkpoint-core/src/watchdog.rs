@@ -35,7 +35,9 @@ pub(crate) struct Watched {
 #[derive(Debug)]
 struct About {
     label: String,
+    /// The loops' headers and enclosing loops, by loop id.
     titles: &'static [&'static str],
+    parents: &'static [u32],
     /// Iterations are marked (the macro's loops); the explicit API only
     /// counts for the signal deadline.
     iterations: bool,
@@ -89,19 +91,40 @@ impl Watched {
 
 static WATCHED: Mutex<Vec<Weak<Watched>>> = Mutex::new(Vec::new());
 
-/// Starts watching `watched`, called `label`, whose loops are `titles`;
-/// `iterations` says whether its loops mark their iterations.
+/// Starts watching `watched`, a checkpointed function called `label`
+/// whose loops have these headers and enclosing loops.
 pub(crate) fn watch(
     watched: &Arc<Watched>,
     label: &str,
     titles: &'static [&'static str],
-    iterations: bool,
+    parents: &'static [u32],
 ) {
-    let about = About {
-        label: label.to_owned(),
-        titles,
-        iterations,
-    };
+    register(
+        watched,
+        About {
+            label: label.to_owned(),
+            titles,
+            parents,
+            iterations: true,
+        },
+    );
+}
+
+/// Starts watching a run of the explicit API for the signal deadline: its
+/// loops are the caller's, unmarked.
+pub(crate) fn watch_signals_only(watched: &Arc<Watched>, label: &str) {
+    register(
+        watched,
+        About {
+            label: label.to_owned(),
+            titles: &[],
+            parents: &[],
+            iterations: false,
+        },
+    );
+}
+
+fn register(watched: &Arc<Watched>, about: About) {
     if watched.about.set(about).is_err() {
         return;
     }
@@ -190,14 +213,78 @@ fn warn_if_stuck(run: &Watched, now: u64) {
         return;
     }
     let id = run.loop_id.load(Ordering::Relaxed);
+    let ran = Duration::from_millis(now.saturating_sub(began));
+    report::warn(format_args!(
+        "{}",
+        stuck_message(about, id, ran, Duration::from_millis(run.grace_ms))
+    ));
+}
+
+/// The warning for an iteration of loop `id` running for `ran`: it names
+/// the loop and the loops directly inside it, one of which could save.
+fn stuck_message(about: &About, id: u32, ran: Duration, grace: Duration) -> String {
     let place = match about.titles.get(id as usize) {
         Some(title) => format!("of the loop `{title}` "),
         None => String::new(),
     };
-    report::warn(format_args!(
-        "an iteration {place}in {} has been running for {:.1} s, longer than the {:.1} s grace period schedulers give after SIGTERM: a signal now would not reach a save point in time; mark an inner loop #[checkpoint(save)] so it saves within the iteration, or raise `grace` if your scheduler waits longer",
+    let inner: Vec<String> = about
+        .parents
+        .iter()
+        .enumerate()
+        .filter(|&(_, &parent)| parent == id)
+        .filter_map(|(child, _)| about.titles.get(child))
+        .map(|title| format!("`{title}`"))
+        .collect();
+    let advice = if inner.is_empty() {
+        "make the iteration shorter, or split it with an inner loop marked #[checkpoint(save)]"
+            .to_owned()
+    } else {
+        format!(
+            "mark an inner loop #[checkpoint(save)] ({}) so it saves within the iteration",
+            inner.join(", ")
+        )
+    };
+    format!(
+        "an iteration {place}in {} has been running for {:.1} s, longer than the {:.1} s grace period schedulers give after SIGTERM: a signal now would not reach a save point in time; {advice}, or raise `grace` if your scheduler waits longer",
         about.label,
-        Duration::from_millis(now.saturating_sub(began)).as_secs_f64(),
-        Duration::from_millis(run.grace_ms).as_secs_f64()
-    ));
+        ran.as_secs_f64(),
+        grace.as_secs_f64()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warning_names_the_loop_and_the_loops_inside_it() {
+        let about = About {
+            label: "train".to_owned(),
+            titles: &[
+                "for epoch in 0..epochs",
+                "for batch in batches",
+                "for k in 0..4",
+                "for x in &out",
+            ],
+            parents: &[u32::MAX, 0, 1, u32::MAX],
+            iterations: true,
+        };
+        let message = stuck_message(&about, 0, Duration::from_secs(40), Duration::from_secs(25));
+        assert!(
+            message.contains("of the loop `for epoch in 0..epochs` in train"),
+            "{message}"
+        );
+        assert!(
+            message.contains("running for 40.0 s") && message.contains("25.0 s grace"),
+            "{message}"
+        );
+        // Only the loop directly inside is offered.
+        assert!(message.contains("(`for batch in batches`)"), "{message}");
+        assert!(
+            !message.contains("for k in") && !message.contains("for x in"),
+            "{message}"
+        );
+        let leaf = stuck_message(&about, 2, Duration::from_secs(40), Duration::from_secs(25));
+        assert!(leaf.contains("split it with an inner loop"), "{leaf}");
+    }
 }

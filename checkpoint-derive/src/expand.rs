@@ -412,6 +412,10 @@ fn function_static(
     }
     let loop_shape = &model.loop_shape;
     let loop_titles = model.loops.iter().map(|info| valid::loop_title(info.expr));
+    let loop_parents = model
+        .loops
+        .iter()
+        .map(|info| info.parent.unwrap_or(u32::MAX));
     quote! {
         static #function: #private::Function = #private::Function {
             crate_name: match ::core::option_env!("CARGO_CRATE_NAME") {
@@ -424,6 +428,7 @@ fn function_static(
             code_fingerprint: #code_fingerprint,
             loop_shape: #loop_shape,
             loop_titles: &[#(#loop_titles),*],
+            loop_parents: &[#(#loop_parents),*],
             options: #private::FunctionOptions {
                 #(#options,)*
                 ..#private::FunctionOptions::DEFAULT

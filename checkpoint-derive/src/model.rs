@@ -50,6 +50,8 @@ pub struct LoopModel<'a> {
     pub save_point: bool,
     /// Save-point loops around this one, outermost first.
     pub enclosing: Vec<u32>,
+    /// The loop this one is directly inside, if any.
+    pub parent: Option<u32>,
     /// `#[state]` locals saved at this loop's save point.
     pub live: Vec<usize>,
     /// A save point is nested inside: on resume this loop may be entered
@@ -88,6 +90,7 @@ pub fn build<'a>(block: &'a Block, errors: &mut Vec<syn::Error>) -> Model<'a> {
         },
         scopes: vec![Vec::new()],
         save_points: Vec::new(),
+        open_loops: Vec::new(),
         errors,
     };
     walker.visit_block(block);
@@ -123,6 +126,8 @@ struct Walker<'a, 'e> {
     scopes: Vec<Vec<Binding>>,
     /// Ids of the save-point loops being walked, outermost first.
     save_points: Vec<u32>,
+    /// Ids of all the loops being walked, outermost first.
+    open_loops: Vec<u32>,
     errors: &'e mut Vec<syn::Error>,
 }
 
@@ -365,6 +370,7 @@ impl<'a> Walker<'a, '_> {
         }
         self.model.loops.push(LoopModel {
             expr: whole,
+            parent: self.open_loops.last().copied(),
             kind,
             save_point,
             enclosing: self.save_points.clone(),
@@ -378,7 +384,9 @@ impl<'a> Walker<'a, '_> {
             self.save_points.push(id);
         }
         let inner_before = self.model.loops.iter().filter(|l| l.save_point).count();
+        self.open_loops.push(id);
         walk_inside(self);
+        self.open_loops.pop();
         let inner_save_points =
             self.model.loops.iter().filter(|l| l.save_point).count() - inner_before;
         if save_point {

@@ -32,6 +32,7 @@ fn factorial(n: u64) -> u128 {
         code_fingerprint: 13679254008836713926u64,
         loop_shape: "0()",
         loop_titles: &["for i in 1..=n as u128"],
+        loop_parents: &[4294967295u32],
         options: ::checkpoint_core::__private::FunctionOptions {
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },

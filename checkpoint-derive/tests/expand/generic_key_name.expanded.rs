@@ -36,6 +36,7 @@ where
         code_fingerprint: 8248240178784345411u64,
         loop_shape: "0()",
         loop_titles: &["for (i, item) in items.iter().enumerate()"],
+        loop_parents: &[4294967295u32],
         options: ::checkpoint_core::__private::FunctionOptions {
             zstd_level: ::core::option::Option::Some(::core::option::Option::None),
             keep_on_success: true,

@@ -35,6 +35,7 @@ fn collatz_steps(start: u64) -> u32 {
         code_fingerprint: 9737493250806667057u64,
         loop_shape: "0()",
         loop_titles: &["loop"],
+        loop_parents: &[4294967295u32],
         options: ::checkpoint_core::__private::FunctionOptions {
             on_code_change: ::checkpoint_core::OnCodeChange::Restart,
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT

@@ -40,6 +40,7 @@ impl Ledger {
             code_fingerprint: 9363612843408841004u64,
             loop_shape: "0()",
             loop_titles: &["for entry in &self.entries"],
+            loop_parents: &[4294967295u32],
             options: ::checkpoint_core::__private::FunctionOptions {
                 every_iters: ::core::option::Option::Some(100u64),
                 strict: true,
@@ -147,6 +148,7 @@ impl Ledger {
             code_fingerprint: 6842431533034415733u64,
             loop_shape: "0()",
             loop_titles: &["for entry in &self.entries"],
+            loop_parents: &[4294967295u32],
             options: ::checkpoint_core::__private::FunctionOptions {
                 ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },

@@ -34,6 +34,7 @@ fn triangle(n: u64) -> u64 {
         code_fingerprint: 1705447735047258808u64,
         loop_shape: "0(1())",
         loop_titles: &["'rows: for i in 0..n", "for j in 0..i"],
+        loop_parents: &[4294967295u32, 0u32],
         options: ::checkpoint_core::__private::FunctionOptions {
             every_iters: ::core::option::Option::Some(1000u64),
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT

@@ -35,6 +35,7 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
         code_fingerprint: 8634984114820718324u64,
         loop_shape: "0()",
         loop_titles: &["while (found.len() as u64) < n"],
+        loop_parents: &[4294967295u32],
         options: ::checkpoint_core::__private::FunctionOptions {
             every_ms: ::core::option::Option::Some(250u64),
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT

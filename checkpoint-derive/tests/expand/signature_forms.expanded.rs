@@ -40,6 +40,7 @@ impl<'a> Corpus<'a> {
             code_fingerprint: 1037874978437373370u64,
             loop_shape: "0()",
             loop_titles: &["for word in &self.words"],
+            loop_parents: &[4294967295u32],
             options: ::checkpoint_core::__private::FunctionOptions {
                 every_ms: ::core::option::Option::Some(10000u64),
                 ..::checkpoint_core::__private::FunctionOptions::DEFAULT
@@ -142,6 +143,7 @@ impl<'a> Corpus<'a> {
             code_fingerprint: 2582239566192841856u64,
             loop_shape: "0()",
             loop_titles: &["for (i, word) in self.words.iter().enumerate()"],
+            loop_parents: &[4294967295u32],
             options: ::checkpoint_core::__private::FunctionOptions {
                 ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },

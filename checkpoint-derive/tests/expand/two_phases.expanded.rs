@@ -35,6 +35,7 @@ fn two_phases(n: usize) -> u64 {
         code_fingerprint: 12112859875744321383u64,
         loop_shape: "0()1()",
         loop_titles: &["for i in 0..n as u64", "for square in &squares"],
+        loop_parents: &[4294967295u32, 4294967295u32],
         options: ::checkpoint_core::__private::FunctionOptions {
             every_ms: ::core::option::Option::Some(30000u64),
             keep: ::core::option::Option::Some(3usize),
