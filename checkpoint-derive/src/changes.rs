@@ -43,8 +43,9 @@ pub fn in_stmt_skipping(
     finder.found
 }
 
-/// Formatting and assertion macros only read their arguments.
-const READING_MACROS: [&str; 14] = [
+/// Formatting, assertion and `vec!` macros only read (or move) their
+/// arguments.
+const READING_MACROS: [&str; 19] = [
     "println",
     "print",
     "eprintln",
@@ -59,6 +60,11 @@ const READING_MACROS: [&str; 14] = [
     "debug_assert_ne",
     "panic",
     "dbg",
+    "vec",
+    "matches",
+    "todo",
+    "unreachable",
+    "unimplemented",
 ];
 
 struct Finder<'t> {

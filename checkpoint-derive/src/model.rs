@@ -91,6 +91,7 @@ pub fn build<'a>(block: &'a Block, errors: &mut Vec<syn::Error>) -> Model<'a> {
         scopes: vec![Vec::new()],
         save_points: Vec::new(),
         open_loops: Vec::new(),
+        in_state_init: 0,
         errors,
     };
     walker.visit_block(block);
@@ -128,6 +129,9 @@ struct Walker<'a, 'e> {
     save_points: Vec<u32>,
     /// Ids of all the loops being walked, outermost first.
     open_loops: Vec<u32>,
+    /// Inside a `#[state]` initializer: it runs only on a fresh start, so
+    /// its loops are plain code.
+    in_state_init: usize,
     errors: &'e mut Vec<syn::Error>,
 }
 
@@ -275,7 +279,9 @@ impl<'a> Walker<'a, '_> {
             },
             other => return self.bad_state_pattern(other),
         };
+        self.in_state_init += 1;
         self.visit_expr(&init.expr);
+        self.in_state_init -= 1;
         let id = self.model.state.len();
         let field = unique_field(&ident, &self.model.state);
         let mut param_name = camel_case(&field.to_string());
@@ -346,8 +352,9 @@ impl<'a> Walker<'a, '_> {
         // An inner save point needs this loop's position: the loop must
         // save too.
         let holds_save_point = declares_state(whole) || opts_in_inside(whole);
-        let save_point =
-            !args.off && (args.save || holds_save_point || self.changes_unsaved_state(whole));
+        let save_point = !args.off
+            && self.in_state_init == 0
+            && (args.save || holds_save_point || self.changes_unsaved_state(whole));
         let live = if save_point {
             self.live_state()
         } else {

@@ -83,6 +83,12 @@ struct Value {
     unordered: bool,
     /// For `#[state]`: a save-point loop saved it before the code now walked.
     saved_before: bool,
+    /// It holds a mutable borrow (`&mut x`, `&mut *self`, a struct of
+    /// them, or another such reference): changes through it change what it
+    /// borrows, named here when known.
+    borrows: Option<Option<Ident>>,
+    /// Its initializer makes an iterator (`v.iter()`, `s.chars()`).
+    iterator: bool,
     /// A closure kept in a local: calling it changes `through`.
     closure: bool,
     /// For a closure: the values it changes when called.
@@ -166,6 +172,8 @@ fn plain(name: Ident) -> Value {
         computed_from: Vec::new(),
         unordered: false,
         saved_before: false,
+        borrows: None,
+        iterator: false,
         closure: false,
         through: Vec::new(),
     }
@@ -542,13 +550,23 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             unordered |= names_unordered(init.expr.to_token_stream());
         }
         let mutable = mutable_bindings(&local.pat);
+        let borrows = local
+            .init
+            .as_ref()
+            .and_then(|init| self.mutable_borrow(&init.expr));
+        let iterator = local
+            .init
+            .as_ref()
+            .is_some_and(|init| makes_iterator(&init.expr));
         let mut names = Vec::new();
         model::pattern_bindings(&local.pat, &mut names);
         let scope = self.scopes.last_mut().expect("a scope is open");
         for name in names {
             scope.push(Value {
                 kind: if is_state { Kind::State } else { Kind::Local },
-                mutable: mutable.contains(&name),
+                mutable: mutable.contains(&name) || borrows.is_some(),
+                borrows: borrows.clone(),
+                iterator,
                 transient,
                 computed_from: if is_state {
                     Vec::new()
@@ -558,6 +576,24 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                 unordered,
                 ..plain(name)
             });
+        }
+    }
+
+    /// Whether `init` makes a mutable borrow, and of what: `&mut x`
+    /// (anywhere in it, e.g. a struct of borrows), or a local or parameter
+    /// that is one (`let o = out;`).
+    fn mutable_borrow(&self, init: &Expr) -> Option<Option<Ident>> {
+        if let Some(root) = mutable_reference_in(init) {
+            return Some(root);
+        }
+        let root = changes::root_ident(init)?;
+        let value = self
+            .visible()
+            .into_iter()
+            .find(|value| value.name == *root)?;
+        match value.kind {
+            Kind::MutReference => Some(Some(root.clone())),
+            _ => value.borrows.clone(),
         }
     }
 
@@ -604,6 +640,19 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                 Kind::Parameter => format!(
                     "the loop `{title}` changes the `mut` parameter `{name}` (a method call on a `mut` binding counts as a change), but it is not saved: a resume starts it over from the argument; bind it to a #[state] local first: `#[state] let mut {name} = {name};`"
                 ),
+                Kind::Local | Kind::State if value.borrows.is_some() => {
+                    let what = match value.borrows.as_ref().and_then(Option::as_ref) {
+                        Some(root) if root == "self" => "`self`".to_owned(),
+                        Some(root) => format!("`{root}`"),
+                        None => "a value".to_owned(),
+                    };
+                    format!(
+                        "`{name}` borrows {what} mutably, and the loop `{title}` changes it through `{name}`, but it is not saved: a resume starts from its value before the loop; keep what changes in a #[state] local and change that in the loop (for `self`, copy the field into a #[state] local and store it back after the loop)"
+                    )
+                }
+                Kind::Local | Kind::State if value.iterator => format!(
+                    "`{name}` is an iterator made before the loop `{title}` and advanced inside it, but its position is not saved: a resume would start it over; loop over it with `for` instead (`for item in ..`: a `for` loop's position is saved)"
+                ),
                 Kind::Local | Kind::State => format!(
                     "`{name}` is declared before the loop `{title}` and changed inside it (directly, or by a closure the loop calls), but it is not #[state]: a resume would start it over from its value before the loop; mark its `let` #[state], declare it inside the loop if every iteration starts it afresh, or, for scratch space, mark it #[transient] and reset it at the start of every iteration (`{name} = ..`, `{name}.clear()`, `{name}.fill(..)`)"
                 ),
@@ -624,6 +673,8 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             Some(
                 "it is used after the loop, where a resume after the last save would see its value from before the loop",
             )
+        } else if read_by_header(self.target, name) {
+            Some("the loop's condition or iterator reads it before an iteration resets it")
         } else if !starts_with_reset(self.target, name) {
             Some(
                 "an iteration reads it before it resets it, so one iteration's value reaches the next",
@@ -706,12 +757,72 @@ fn mutably_borrowed_root(iterable: &Expr) -> Option<&Ident> {
     }
 }
 
+/// Whether `expr` is a mutable borrow (`&mut x`, `&mut *self`,
+/// `v.iter_mut()`, `x.as_mut()`, or a struct or tuple of them), and of which
+/// local when it names one. A call that only takes `&mut x` as an argument
+/// is not: what it returns need not hold the borrow.
+fn mutable_reference_in(expr: &Expr) -> Option<Option<Ident>> {
+    match expr {
+        Expr::Reference(node) if node.mutability.is_some() => {
+            Some(changes::root_ident(&node.expr).cloned())
+        }
+        Expr::MethodCall(node) => {
+            let method = node.method.to_string();
+            (method.ends_with("_mut") || method == "as_mut")
+                .then(|| changes::root_ident(&node.receiver).cloned())
+        }
+        Expr::Paren(node) => mutable_reference_in(&node.expr),
+        Expr::Struct(node) => node
+            .fields
+            .iter()
+            .find_map(|field| mutable_reference_in(&field.expr)),
+        Expr::Tuple(node) => node.elems.iter().find_map(mutable_reference_in),
+        _ => None,
+    }
+}
+
+/// Whether `expr` makes an iterator: it ends in a call such as `iter()`,
+/// `into_iter()`, `chars()` or `lines()`.
+fn makes_iterator(expr: &Expr) -> bool {
+    const ITERATORS: [&str; 14] = [
+        "iter",
+        "into_iter",
+        "iter_mut",
+        "chars",
+        "bytes",
+        "lines",
+        "split",
+        "split_whitespace",
+        "windows",
+        "chunks",
+        "drain",
+        "keys",
+        "values",
+        "peekable",
+    ];
+    match expr {
+        Expr::MethodCall(call) => ITERATORS.contains(&call.method.to_string().as_str()),
+        Expr::Paren(paren) => makes_iterator(&paren.expr),
+        _ => false,
+    }
+}
+
 /// The closure a `let` keeps, if its initializer is one.
 fn as_closure(expr: &Expr) -> Option<&syn::ExprClosure> {
     match expr {
         Expr::Closure(closure) => Some(closure),
         Expr::Paren(paren) => as_closure(&paren.expr),
         _ => None,
+    }
+}
+
+/// Whether the header of the loop `target` (a `while` condition, a `for`
+/// iterable) reads `name`: it does so before the body could reset it.
+fn read_by_header(target: &Expr, name: &Ident) -> bool {
+    match target {
+        Expr::While(node) => names_in(&node.cond).contains(name),
+        Expr::ForLoop(node) => names_in(&node.expr).contains(name),
+        _ => false,
     }
 }
 
@@ -993,7 +1104,8 @@ pub fn loop_title(expr: &Expr) -> String {
 
 /// Token text as people write it: `0..n`, `a.len()`, `x[i]`.
 fn tidy(text: &str) -> String {
-    let mut out = text.to_owned();
+    // `&&` keeps its spaces; a borrow's `&` loses the one after it.
+    let mut out = text.replace("&& ", "\u{0}");
     for (spaced, tight) in [
         (" . ", "."),
         (" .. ", ".."),
@@ -1008,10 +1120,12 @@ fn tidy(text: &str) -> String {
         ("& ", "&"),
         (" :: ", "::"),
         (" ?", "?"),
+        ("! ", "!"),
         ("' ", "'"),
     ] {
         out = out.replace(spaced, tight);
     }
+    out = out.replace('\u{0}', "&& ");
     for keyword in ["for", "in", "while", "if", "match", "let"] {
         out = out.replace(&format!("{keyword}("), &format!("{keyword} ("));
     }
