@@ -20,6 +20,9 @@ pub struct Target {
     pub name: Ident,
     /// Rust lets it change: method calls and macros on it count as changes.
     pub mutable: bool,
+    /// It is a mutable borrow (`&mut` parameter, `let r = &mut x`): passing
+    /// it to a function counts as a change too.
+    pub reference: bool,
 }
 
 /// The first change of each target in `expr`, in the order met. Names
@@ -119,6 +122,18 @@ impl<'t> Finder<'t> {
         self.rebound.push(Vec::new());
         walk(self);
         self.rebound.pop();
+    }
+
+    /// Arguments that are mutable borrows held in a local, passed on.
+    fn borrows_passed_on<'a>(&mut self, args: impl IntoIterator<Item = &'a Expr>) {
+        for arg in args {
+            if let Expr::Path(path) = arg
+                && let Some(name) = path.path.get_ident()
+                && self.target(name).is_some_and(|target| target.reference)
+            {
+                self.record(name, arg.span());
+            }
+        }
     }
 
     fn macro_call(&mut self, mac: &Macro) {
@@ -264,6 +279,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
+        self.borrows_passed_on(&node.args);
         if let Some(root) = place_root(&node.receiver)
             && !READING_METHODS.contains(&node.method.to_string().as_str())
             && self.target(root).is_some_and(|target| target.mutable)
@@ -274,7 +290,8 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     }
 
     /// Calling a closure kept in a `mut` local (`record(x)`) changes what
-    /// the closure captured.
+    /// the closure captured; passing a mutable borrow on (`fill(r)`) may
+    /// change what it borrows.
     fn visit_expr_call(&mut self, node: &'ast syn::ExprCall) {
         if let Expr::Path(path) = &*node.func
             && let Some(name) = path.path.get_ident()
@@ -282,6 +299,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         {
             self.record(name, node.span());
         }
+        self.borrows_passed_on(&node.args);
         visit::visit_expr_call(self, node);
     }
 

@@ -201,6 +201,7 @@ impl<'a> Walker<'a, '_> {
             .map(|binding| Target {
                 name: binding.name.clone(),
                 mutable: binding.mutable,
+                reference: false,
             })
             .collect();
         // Calling a closure that changes such state changes it too.
@@ -217,6 +218,7 @@ impl<'a> Walker<'a, '_> {
                 .map(|binding| Target {
                     name: binding.name.clone(),
                     mutable: true,
+                    reference: false,
                 }),
         );
         !targets.is_empty() && !changes::in_expr(whole, &targets).is_empty()
@@ -471,6 +473,7 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
                 .map(|binding| Target {
                     name: binding.name.clone(),
                     mutable: binding.mutable,
+                    reference: false,
                 })
                 .collect();
             let through = changes::in_expr(&closure.body, &state)

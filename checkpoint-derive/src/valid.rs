@@ -54,6 +54,7 @@ pub fn check(item: &ItemFn, block: &Block, model: &Model, errors: &mut Vec<syn::
             .map(|value| Target {
                 name: value.name.clone(),
                 mutable: true,
+                reference: false,
             })
             .collect();
         // Visible names are unique, so a changed name is one declaration.
@@ -293,6 +294,7 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             .map(|value| Target {
                 name: value.name.clone(),
                 mutable: value.mutable,
+                reference: value.kind == Kind::MutReference || value.borrows.is_some(),
             })
             .collect()
     }
@@ -498,14 +500,16 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
     /// state freely; it must not change a local that is not saved.
     fn state_declaration(&mut self, local: &'a syn::Local) {
         if let Some(init) = &local.init {
-            let targets: Vec<Target> = self
+            let state: Vec<Ident> = self
                 .visible()
                 .into_iter()
-                .filter(|value| value.kind != Kind::State)
-                .map(|value| Target {
-                    name: value.name.clone(),
-                    mutable: value.mutable,
-                })
+                .filter(|value| value.kind == Kind::State)
+                .map(|value| value.name.clone())
+                .collect();
+            let targets: Vec<Target> = self
+                .targets()
+                .into_iter()
+                .filter(|target| !state.contains(&target.name))
                 .collect();
             for (name, span) in self.through_closures(changes::in_expr(&init.expr, &targets)) {
                 if self
