@@ -576,3 +576,30 @@ fn show_of_a_run_refuses_a_newest_file_that_is_not_usable() {
     );
     assert!(refused.stdout.is_empty(), "{}", refused.stdout);
 }
+
+/// A symlink planted at a run's lock file name: `checkpoint rm` refuses,
+/// says what the file is, and neither the file it points to nor the run's
+/// checkpoint is touched.
+#[test]
+fn rm_refuses_a_symlinked_lock_and_touches_nothing() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("ckpts");
+    let dir_arg = dir.to_str().unwrap();
+    plain_run(&dir, "target", 1);
+    let stem = stem_of(&dir, "target");
+    let victim = tmp.path().join("precious.txt");
+    fs::write(&victim, b"keep me").unwrap();
+    let lock = dir.join(format!("{stem}.lock"));
+    let _ = fs::remove_file(&lock);
+    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+
+    let refused = run_failing(tmp.path(), &["rm", &stem, "--dir", dir_arg]);
+    assert!(
+        refused.stderr.contains(&format!("{stem}.lock"))
+            && refused.stderr.contains("symbolic link"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(fs::read(&victim).unwrap(), b"keep me");
+    assert_eq!(generations(&dir, &stem).len(), 1);
+}

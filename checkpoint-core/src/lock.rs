@@ -64,14 +64,17 @@ impl RunLock {
         create_private_dir(dir)?;
         let path = dir.join(format!("{stem}{LOCK_SUFFIX}"));
         for _ in 0..ATTEMPTS {
+            // Never through a symlink: one planted at the lock's name would
+            // make the run truncate and write the file it points to.
             let mut file = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create(true)
                 .truncate(false)
                 .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(&path)
-                .map_err(|e| Error::io("open lock file", &path, e))?;
+                .map_err(|e| lock_open_error(&path, e))?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(TryLockError::WouldBlock) if wait => {
@@ -124,10 +127,25 @@ impl RunLock {
     }
 }
 
-/// Whether `path` still names the file `file` has open.
+/// Opening the lock file failed: a symlink at its name says so plainly.
+fn lock_open_error(path: &Path, err: std::io::Error) -> Error {
+    let is_link = fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+    if is_link {
+        return Error::io(
+            "open lock file",
+            path,
+            std::io::Error::other(
+                "it is a symbolic link, which a lock file never is (it could point outside the checkpoint directory); it was left as it is: remove it",
+            ),
+        );
+    }
+    Error::io("open lock file", path, err)
+}
+
+/// Whether `path` still names the file `file` has open (not a symlink to it).
 fn still_at_path(file: &File, path: &Path) -> Result<bool> {
     let open = file.metadata().map_err(|e| Error::io("inspect", path, e))?;
-    match fs::metadata(path) {
+    match fs::symlink_metadata(path) {
         Ok(now) => Ok(now.dev() == open.dev() && now.ino() == open.ino()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(Error::io("inspect", path, e)),
@@ -264,6 +282,33 @@ mod tests {
         assert!(!still_at_path(&file, &path).expect("check"));
         let reopened = File::open(&path).expect("open");
         assert!(still_at_path(&reopened, &path).expect("check"));
+    }
+
+    #[test]
+    fn a_symlink_at_the_lock_is_refused_and_nothing_it_points_to_changes() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        let victim = outside.path().join("precious");
+        fs::write(&victim, b"keep me").expect("write");
+        std::os::unix::fs::symlink(&victim, tmp.path().join("run.lock")).expect("plant");
+        let err = RunLock::acquire(tmp.path(), "run").expect_err("a symlinked lock");
+        let message = err.to_string();
+        assert!(
+            message.contains("run.lock") && message.contains("symbolic link"),
+            "{message}"
+        );
+        assert_eq!(fs::read(&victim).expect("read"), b"keep me");
+
+        // A dangling one creates nothing where it points.
+        let missing = outside.path().join("created");
+        fs::remove_file(tmp.path().join("run.lock")).expect("unlink");
+        std::os::unix::fs::symlink(&missing, tmp.path().join("run.lock")).expect("plant");
+        let err = RunLock::acquire(tmp.path(), "run").expect_err("a dangling symlink");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(
+            !missing.exists(),
+            "the lock created the file its symlink names"
+        );
     }
 
     #[test]
