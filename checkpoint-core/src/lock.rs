@@ -81,7 +81,7 @@ impl RunLock {
                     report::info(format_args!(
                         "{} is locked by {}; waiting for that process to finish (CHECKPOINT_WAIT)",
                         path.display(),
-                        read_holder(&mut file)
+                        current_holder(&mut file)
                             .as_deref()
                             .unwrap_or("another process")
                     ));
@@ -91,7 +91,7 @@ impl RunLock {
                 }
                 Err(TryLockError::WouldBlock) => {
                     return Err(Error::Locked {
-                        holder: read_holder(&mut file),
+                        holder: current_holder(&mut file),
                         lock_path: path,
                     });
                 }
@@ -167,6 +167,43 @@ fn write_holder(file: &mut File) -> std::io::Result<()> {
     file.seek(SeekFrom::Start(0))?;
     file.write_all(text.as_bytes())?;
     file.flush()
+}
+
+/// The holder's description, once it names a live process. The process
+/// that just took the lock may not have written its line yet, and the line
+/// there may still be an earlier, killed run's: a pid that is not running
+/// on this host is never named. Waits at most about 200 ms for the line.
+fn current_holder(file: &mut File) -> Option<String> {
+    for _ in 0..40 {
+        if let Some(text) = read_holder(file)
+            && names_a_live_process(&text)
+        {
+            return Some(text);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    None
+}
+
+/// Whether a holder line (`pid=.. host=..`) names a process that runs: on
+/// this host, one `kill(pid, 0)` says; a process on another host sharing
+/// the directory cannot be checked, and is taken as named.
+fn names_a_live_process(text: &str) -> bool {
+    let field = |key: &str| {
+        text.split_whitespace()
+            .find_map(|part| part.strip_prefix(key).map(str::to_owned))
+    };
+    let Some(pid) = field("pid=").and_then(|pid| pid.parse::<libc::pid_t>().ok()) else {
+        return false;
+    };
+    if field("host=").is_some_and(|host| !host.is_empty() && host != hostname()) {
+        return true;
+    }
+    // SAFETY: kill with signal 0 sends nothing; it only checks that the
+    // process exists and may be signalled.
+    let alive = unsafe { libc::kill(pid, 0) } == 0
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    pid > 0 && alive
 }
 
 /// The holder's description, best effort: the holder may be between
@@ -309,6 +346,43 @@ mod tests {
             !missing.exists(),
             "the lock created the file its symlink names"
         );
+    }
+
+    #[test]
+    fn a_dead_process_is_never_named_as_the_holder() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let held = RunLock::acquire(tmp.path(), "run").expect("first");
+        // The holder has locked but its line is still an earlier, killed
+        // run's (a pid that no longer runs on this host).
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let dead = child.id();
+        child.wait().expect("wait");
+        fs::write(
+            tmp.path().join("run.lock"),
+            format!("pid={dead} host={} started_unix_ms=1\n", hostname()),
+        )
+        .expect("write");
+        match RunLock::acquire(tmp.path(), "run") {
+            Err(Error::Locked { holder, .. }) => assert_eq!(holder, None, "named a dead pid"),
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        // Once the holder's own line is there, it is named.
+        fs::write(
+            tmp.path().join("run.lock"),
+            format!(
+                "pid={} host={} started_unix_ms=1\n",
+                std::process::id(),
+                hostname()
+            ),
+        )
+        .expect("write");
+        match RunLock::acquire(tmp.path(), "run") {
+            Err(Error::Locked { holder, .. }) => {
+                assert!(holder.is_some_and(|h| h.contains(&format!("pid={}", std::process::id()))));
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        drop(held);
     }
 
     #[test]
