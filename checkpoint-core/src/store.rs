@@ -74,8 +74,7 @@ impl DirStore {
     /// for another run's generations).
     pub(crate) fn open_on(fs: Arc<dyn FileSystem>, dir: &Path, stem: &str) -> Result<DirStore> {
         check_stem(stem)?;
-        fs.create_dir_all(dir)
-            .map_err(|e| Error::io("create directory", dir, e))?;
+        create_dir_durably(fs.as_ref(), dir).map_err(|e| Error::io("create directory", dir, e))?;
         Ok(DirStore {
             fs,
             dir: dir.to_path_buf(),
@@ -433,9 +432,30 @@ pub(crate) fn check_stem(stem: &str) -> Result<()> {
 /// Creates `dir` and missing parents with mode 0700: checkpoints can hold
 /// anything the computation holds, so other users should not read them.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
-    StdFs
-        .create_dir_all(dir)
-        .map_err(|e| Error::io("create directory", dir, e))
+    create_dir_durably(&StdFs, dir).map_err(|e| Error::io("create directory", dir, e))
+}
+
+/// Creates `dir` and its missing parents (mode 0700) and makes them
+/// durable: POSIX keeps a new directory's entry across a power cut only
+/// once its parent is fsynced, so each parent of a directory created here
+/// is.
+fn create_dir_durably(fs: &dyn FileSystem, dir: &Path) -> std::io::Result<()> {
+    let mut missing = Vec::new();
+    for ancestor in dir.ancestors() {
+        if ancestor.as_os_str().is_empty() || fs.exists(ancestor)? {
+            break;
+        }
+        missing.push(ancestor);
+    }
+    fs.create_dir_all(dir)?;
+    for created in missing.iter().rev() {
+        match created.parent() {
+            Some(parent) if parent.as_os_str().is_empty() => fs.sync_dir(Path::new("."))?,
+            Some(parent) => fs.sync_dir(parent)?,
+            None => {} // the root has no parent to record it
+        }
+    }
+    Ok(())
 }
 
 /// A non-empty run of ASCII digits as a `u64`.
@@ -452,6 +472,37 @@ mod tests {
     use std::fs::{self, File};
     use std::os::unix::fs::{PermissionsExt, symlink};
     use std::sync::{Mutex, mpsc};
+
+    #[test]
+    fn new_directories_are_made_durable_in_their_parents() {
+        let sim = sim::Sim::new();
+        sim.create_dir_all(Path::new("/data"))
+            .expect("the existing part");
+        let before = sim.log().len();
+        DirStore::open_on(Arc::new(sim.clone()), Path::new("/data/runs/job7"), "run")
+            .expect("open");
+        let synced: Vec<PathBuf> = sim.log()[before..]
+            .iter()
+            .filter(|logged| logged.step == sim::Step::SyncDir)
+            .map(|logged| logged.path.clone())
+            .collect();
+        // Each new directory's entry is in its parent: both parents, top
+        // down; the directory that existed is not created again.
+        assert_eq!(
+            synced,
+            [PathBuf::from("/data"), PathBuf::from("/data/runs")]
+        );
+
+        let before = sim.log().len();
+        DirStore::open_on(Arc::new(sim.clone()), Path::new("/data/runs/job7"), "run")
+            .expect("reopen");
+        assert!(
+            sim.log()[before..]
+                .iter()
+                .all(|logged| logged.step != sim::Step::SyncDir),
+            "nothing new, nothing to sync"
+        );
+    }
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).expect("stat").permissions().mode() & 0o777
