@@ -184,3 +184,41 @@ fn an_uncreatable_directory_warns_naming_it() {
         "the file in the way is untouched"
     );
 }
+
+/// A lock whose holder line cannot be written (the disk is full when the
+/// run starts) costs a warning, not the run's checkpoints: once space is
+/// freed the run saves, and a rerun after a kill resumes.
+#[test]
+fn a_lock_whose_holder_line_cannot_be_written_still_checkpoints() {
+    let tmp = temp_dir();
+    let dir = tmp.path().join("full");
+    let Some(_tmpfs) = Tmpfs::mount(&dir, "size=64k,mode=0700", "holder line on a full disk")
+    else {
+        return;
+    };
+    let filler = dir.join("filler");
+    let mut file = fs::File::create(&filler).expect("create the filler");
+    while file.write_all(&[0_u8; 4096]).is_ok() {}
+    drop(file);
+
+    let args = ["3000", "--delay-ms", "2"];
+    let mut first = Running::spawn(&mut command("sum", &dir, &args));
+    first.wait_for_stderr("could not write this process's line", RUN_TIMEOUT);
+    fs::remove_file(&filler).expect("free the space");
+    first.wait_until("a checkpoint once space is free", RUN_TIMEOUT, || {
+        !generations(&dir).is_empty()
+    });
+    let first = first.kill();
+    assert!(
+        !first.stderr.contains("runs without checkpoints"),
+        "{}",
+        first.describe()
+    );
+    let second = run_ok(&mut command("sum", &dir, &["3000"]));
+    assert!(
+        second.resumed_at().is_some_and(|at| at > 0),
+        "{}",
+        second.describe()
+    );
+    assert_eq!(second.result(), "4501500", "{}", second.describe());
+}

@@ -975,8 +975,25 @@ impl Checkpoint {
         let Some(storage) = &self.storage else {
             return Ok(None);
         };
+        // A directory that cannot be read is handled as at open: a warning,
+        // and the run computes without checkpoints (strict: an error).
+        let generations = match storage.store.list_generations() {
+            Ok(generations) => generations,
+            Err(err) if !self.options.strict => {
+                report::warn(format_args!(
+                    "{err}; {} runs without checkpoints",
+                    self.label
+                ));
+                self.storage = None;
+                self.active = None;
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        let Some(storage) = &self.storage else {
+            return Ok(None);
+        };
         let store = &storage.store;
-        let generations = store.list_generations()?;
         if self.fresh {
             if !generations.is_empty() {
                 report::info(format_args!(

@@ -103,7 +103,15 @@ impl RunLock {
             if !still_at_path(&file, &path)? {
                 continue;
             }
-            write_holder(&mut file).map_err(|e| Error::io("write", &path, e))?;
+            // The line only tells a refused process who holds the lock: a
+            // failure to write it (a full disk) must not cost the run its
+            // checkpoints.
+            if let Err(err) = write_holder(&mut file) {
+                report::warn(format_args!(
+                    "could not write this process's line into the lock file {}: {err}; the run holds the lock and goes on, but a process it refuses will not see who holds it",
+                    path.display()
+                ));
+            }
             return Ok(RunLock { file, path });
         }
         Err(Error::io(

@@ -424,3 +424,44 @@ fn a_failed_step_is_an_error_in_strict_mode_and_the_last_save_stays() {
         }
     });
 }
+
+/// A directory that cannot be listed when the run restores is handled as
+/// one that cannot be listed when it opens: a warning naming it, and the
+/// run computes without checkpoints; strict, an error.
+#[test]
+fn a_failed_listing_at_restore_warns_and_the_run_computes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("ckpt");
+    let sim = Sim::new();
+    let (outcome, lines) = capture::lines(|| {
+        let mut checkpoint = builder("listing", &dir, &sim).open().expect("open");
+        // The open listed the directory; the restore's listing fails.
+        sim.fail_lists();
+        let restored = checkpoint
+            .restore::<Progress>()
+            .map_err(|e| e.to_string())?;
+        checkpoint.save(&progress(1)).map_err(|e| e.to_string())?;
+        Ok::<_, String>((restored.is_none(), checkpoint.stats().saves))
+    });
+    assert_eq!(outcome, Ok((true, 0)), "{lines:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains(&dir.display().to_string())
+            && lines[0].contains("runs without checkpoints"),
+        "{lines:?}"
+    );
+
+    let strict = Sim::new();
+    let (err, _) = capture::lines(|| {
+        let mut checkpoint = builder("listing", &dir, &strict)
+            .strict(true)
+            .open()
+            .expect("open");
+        strict.fail_lists();
+        checkpoint.restore::<Progress>().expect_err("strict")
+    });
+    assert!(
+        err.to_string().contains(&dir.display().to_string()),
+        "{err}"
+    );
+}

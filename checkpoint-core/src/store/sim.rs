@@ -108,6 +108,9 @@ struct State {
     /// exactly as if the protocol did not call them.
     ignore_file_sync: bool,
     ignore_dir_sync: bool,
+    /// Directory listings from this one on (counting from 0) fail.
+    fail_lists_from: Option<usize>,
+    lists: usize,
     log: Vec<Logged>,
 }
 
@@ -141,6 +144,14 @@ impl Sim {
     /// Makes directory fsyncs do nothing, as if the protocol skipped them.
     pub(crate) fn ignore_dir_sync(&self) -> &Sim {
         self.state().ignore_dir_sync = true;
+        self
+    }
+
+    /// Makes directory listings fail from now on.
+    pub(crate) fn fail_lists(&self) -> &Sim {
+        let mut state = self.state();
+        state.fail_lists_from = Some(state.lists);
+        drop(state);
         self
     }
 
@@ -382,7 +393,11 @@ impl FileSystem for Sim {
     }
 
     fn list(&self, dir: &Path) -> io::Result<Vec<Entry>> {
-        let state = self.alive()?;
+        let mut state = self.alive()?;
+        state.lists += 1;
+        if state.fail_lists_from.is_some_and(|from| state.lists > from) {
+            return Err(io::Error::other("simulated listing failure"));
+        }
         let dir = state.disk.dirs.get(dir).ok_or_else(not_found)?;
         Ok(dir
             .entries
