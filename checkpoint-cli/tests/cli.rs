@@ -603,3 +603,57 @@ fn rm_refuses_a_symlinked_lock_and_touches_nothing() {
     assert_eq!(fs::read(&victim).unwrap(), b"keep me");
     assert_eq!(generations(&dir, &stem).len(), 1);
 }
+
+/// A huge file at a generation's name (100 GiB, sparse) is judged by its
+/// first bytes and its length: `verify`, `list` and `show` report it
+/// without reading it whole (they read it whole before: 4 GiB of memory
+/// for a 4 GiB file, out of memory for 100 GiB).
+#[test]
+fn a_huge_file_is_judged_by_its_start() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("ckpts");
+    let sweep = plain_run(&dir, "sweep", 2);
+    let dir_arg = dir.to_str().unwrap();
+    let files = generations(&dir, &sweep);
+    // A real file's start, then a length its header does not declare.
+    let start = fs::read(&files[0]).unwrap();
+    let huge = dir.join(format!("{sweep}.g00000077.ckpt"));
+    fs::write(&huge, &start).unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&huge)
+        .unwrap()
+        .set_len(100 << 30)
+        .unwrap();
+    // And a foreign file as large.
+    let foreign = dir.join(format!("{sweep}.g00000078.ckpt"));
+    fs::File::create(&foreign)
+        .unwrap()
+        .set_len(100 << 30)
+        .unwrap();
+
+    let bad = run_failing(tmp.path(), &["verify", dir_arg]);
+    let line = |path: &Path| {
+        bad.stdout
+            .lines()
+            .find(|l| l.contains(&path.display().to_string()))
+            .unwrap_or_else(|| panic!("no line for {}:\n{}", path.display(), bad.stdout))
+            .to_owned()
+    };
+    assert!(
+        line(&huge).starts_with("BAD") && line(&huge).contains("107374182400"),
+        "{}",
+        line(&huge)
+    );
+    assert!(
+        line(&foreign).contains("not a checkpoint file"),
+        "{}",
+        line(&foreign)
+    );
+    let shown = run_failing(tmp.path(), &["show", huge.to_str().unwrap()]);
+    assert!(
+        shown.stderr.contains(&huge.display().to_string()),
+        "{}",
+        shown.stderr
+    );
+}

@@ -1014,13 +1014,19 @@ impl Checkpoint {
                 "starting fresh"
             };
             let bytes = match store.read(path) {
-                Ok(bytes) => bytes,
+                Ok(bytes) => Ok(bytes),
+                // Refused by its start, before the rest was read.
+                Err(Error::Corrupt { reason, .. }) => Err(reason),
                 Err(err) => {
                     report::warn(format_args!("{err}; {fallback}"));
                     continue;
                 }
             };
-            let verdict = match format::decode_file(&bytes, &limits) {
+            let decoded = match &bytes {
+                Ok(bytes) => format::decode_file(bytes, &limits),
+                Err(reason) => Err(reason.clone()),
+            };
+            let verdict = match decoded {
                 Err(reason) => Err(format!("it is damaged or not a checkpoint: {reason}")),
                 Ok((header, _)) if header.identity != self.identity => Err(format!(
                     "it belongs to another run ({}::{})",

@@ -320,30 +320,30 @@ pub fn encode_file(header: &Header, payload: &[u8]) -> Result<Vec<u8>> {
     Ok(buffer.split_off(start))
 }
 
-/// Verifies a checkpoint file and returns its header and (still encoded)
-/// payload. See the module documentation for the order of checks.
-///
-/// Also refuses a header whose `state_len` is over `limits`, so a caller
-/// learns early that decoding the state would be refused.
-pub fn decode_file<'a>(
-    bytes: &'a [u8],
-    limits: &Limits,
-) -> Result<(Header, &'a [u8]), CorruptReason> {
-    let actual = bytes.len() as u64;
+/// The bytes at the start of a file that [`check_prefix`] needs: the
+/// fixed fields, the largest header, and the payload length.
+pub const PREFIX_LEN: usize = HEADER_OFFSET + MAX_HEADER_LEN as usize + 8;
+
+/// The checks that need only the start of a file (its first
+/// [`PREFIX_LEN`] bytes, or all of it if shorter) and its length `actual`:
+/// the magic, the version, the flags, the header length, and that the
+/// lengths the file declares add up to `actual`. A file that passes costs
+/// what it declares; one that fails is refused before the rest of it is
+/// read or mapped (a 100 GiB sparse file at a generation's name).
+pub fn check_prefix(prefix: &[u8], actual: u64) -> Result<(), CorruptReason> {
     // A short foreign file (a one-line text file) is reported as foreign
     // rather than as truncated: compare whatever prefix of the magic exists.
-    let magic_prefix = bytes.len().min(MAGIC.len());
-    if bytes.get(..magic_prefix) != MAGIC.get(..magic_prefix) {
+    let magic_prefix = prefix.len().min(MAGIC.len());
+    if prefix.get(..magic_prefix) != MAGIC.get(..magic_prefix) {
         return Err(CorruptReason::BadMagic);
     }
     if actual < FIXED_LEN {
         return Err(CorruptReason::TooShort { len: actual });
     }
-    let Some((fixed, after_fixed)) = bytes.split_first_chunk::<HEADER_OFFSET>() else {
+    let Some((fixed, after_fixed)) = prefix.split_first_chunk::<HEADER_OFFSET>() else {
         return Err(CorruptReason::TooShort { len: actual });
     };
     let [_magic @ .., v0, v1, f0, f1, h0, h1, h2, h3] = *fixed;
-
     let version = u16::from_le_bytes([v0, v1]);
     if version > FORMAT_VERSION {
         return Err(CorruptReason::NewerVersion {
@@ -365,35 +365,74 @@ pub fn decode_file<'a>(
             cap: MAX_HEADER_LEN.into(),
         });
     }
-
     // The file may be too short to hold the payload length; then the best
     // "expected" is the least length this header length allows.
     let min_len = FIXED_LEN + u64::from(header_len);
     let size_mismatch = |expected| CorruptReason::SizeMismatch { expected, actual };
-    let (header_bytes, after_header) = after_fixed
-        .split_at_checked(header_len as usize)
-        .ok_or(size_mismatch(min_len))?;
-    let (payload_len, after_len) = after_header
-        .split_first_chunk::<8>()
+    let payload_len = after_fixed
+        .get(header_len as usize..)
+        .and_then(<[u8]>::first_chunk::<8>)
         .ok_or(size_mismatch(min_len))?;
     let expected = min_len.saturating_add(u64::from_le_bytes(*payload_len));
     if expected != actual {
         return Err(size_mismatch(expected));
     }
+    Ok(())
+}
 
+/// Verifies a checkpoint file and returns its header and (still encoded)
+/// payload. See the module documentation for the order of checks.
+///
+/// Also refuses a header whose `state_len` is over `limits`, so a caller
+/// learns early that decoding the state would be refused.
+pub fn decode_file<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<(Header, &'a [u8]), CorruptReason> {
+    let actual = bytes.len() as u64;
+    check_prefix(bytes, actual)?;
     // The lengths add up, so what follows the payload is exactly the CRC.
     let (covered, stored) = bytes
         .split_last_chunk::<4>()
         .ok_or(CorruptReason::TooShort { len: actual })?;
-    let stored = u32::from_le_bytes(*stored);
     let computed = crc32fast::hash(covered);
-    if stored != computed {
-        return Err(CorruptReason::ChecksumMismatch { stored, computed });
-    }
-    let (payload, _crc) = after_len
-        .split_last_chunk::<4>()
+    check_crc(u32::from_le_bytes(*stored), computed)?;
+    let header = header_from_prefix(bytes, limits)?;
+    let payload = covered
+        .get(HEADER_OFFSET + declared_header_len(bytes)? + 8..)
         .ok_or(CorruptReason::TooShort { len: actual })?;
+    Ok((header, payload))
+}
 
+/// The stored CRC-32 against the one computed over every byte before it.
+pub fn check_crc(stored: u32, computed: u32) -> Result<(), CorruptReason> {
+    if stored == computed {
+        Ok(())
+    } else {
+        Err(CorruptReason::ChecksumMismatch { stored, computed })
+    }
+}
+
+/// The header length a file declares in its fixed fields.
+pub fn declared_header_len(prefix: &[u8]) -> Result<usize, CorruptReason> {
+    prefix
+        .get(12..HEADER_OFFSET)
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes).ok())
+        .map(|bytes| u32::from_le_bytes(bytes) as usize)
+        .ok_or(CorruptReason::TooShort {
+            len: prefix.len() as u64,
+        })
+}
+
+/// The header, decoded from the start of a file whose layout
+/// [`check_prefix`] and checksum [`check_crc`] accepted; refuses trailing
+/// bytes in it and a declared state over `limits`.
+pub fn header_from_prefix(prefix: &[u8], limits: &Limits) -> Result<Header, CorruptReason> {
+    let header_bytes = prefix
+        .get(HEADER_OFFSET..HEADER_OFFSET + declared_header_len(prefix)?)
+        .ok_or(CorruptReason::TooShort {
+            len: prefix.len() as u64,
+        })?;
     let (header, rest) = postcard::take_from_bytes::<Header>(header_bytes)
         .map_err(|e| CorruptReason::BadHeader(e.to_string()))?;
     if !rest.is_empty() {
@@ -408,7 +447,7 @@ pub fn decode_file<'a>(
             cap: limits.max_state_len,
         });
     }
-    Ok((header, payload))
+    Ok(header)
 }
 
 /// Decodes the state from a payload returned by [`decode_file`].

@@ -34,7 +34,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -94,18 +94,44 @@ pub struct FileInfo {
 /// ```
 pub fn read_header(path: &Path) -> Result<FileInfo> {
     // Read, not mapped: the CLI holds no run's lock, so a run may be
-    // replacing files beside it (see `store/fs.rs` on mapping).
-    let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    let (header, payload) =
-        format::decode_file(&bytes, &Limits::default()).map_err(|reason| Error::Corrupt {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+    // replacing files beside it (see `store/fs.rs` on mapping). And read in
+    // pieces: the start is checked before anything else is read, and the
+    // checksum is computed as the file streams by, so a file costs memory
+    // for its header only, whatever its size.
+    let io = |e| Error::io("read", path, e);
+    let corrupt = |reason| Error::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut file = fs::File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    let mut prefix = Vec::new();
+    (&mut file)
+        .take(format::PREFIX_LEN as u64)
+        .read_to_end(&mut prefix)
+        .map_err(io)?;
+    format::check_prefix(&prefix, file_len).map_err(corrupt)?;
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut covered = (&mut file).take(file_len - 4);
+    let mut buffer = vec![0_u8; 1 << 20];
+    loop {
+        let read = covered.read(&mut buffer).map_err(io)?;
+        if read == 0 {
+            break;
+        }
+        crc.update(&buffer[..read]);
+    }
+    let mut stored = [0_u8; 4];
+    file.read_exact(&mut stored).map_err(io)?;
+    format::check_crc(u32::from_le_bytes(stored), crc.finalize()).map_err(corrupt)?;
+    let header = format::header_from_prefix(&prefix, &Limits::default()).map_err(corrupt)?;
+    let header_len = format::declared_header_len(&prefix).map_err(corrupt)? as u64;
     Ok(FileInfo {
         path: path.to_path_buf(),
         run: identity::file_stem(&header.identity),
-        file_len: bytes.len() as u64,
-        payload_len: payload.len() as u64,
+        file_len,
+        payload_len: file_len - format::FIXED_LEN - header_len,
         header,
     })
 }

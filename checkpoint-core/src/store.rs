@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
+use crate::format;
 
 #[cfg(test)]
 mod faults;
@@ -290,9 +291,18 @@ impl DirStore {
 
     /// A whole generation file, mapped if it is large (see
     /// `store/fs.rs`: only while holding the run's lock); errors name the
-    /// path.
+    /// path. Its start is checked first ([`format::check_prefix`]): a file
+    /// whose magic, version or declared lengths are wrong is refused as
+    /// [`Error::Corrupt`] before the rest is read or mapped.
     pub fn read(&self, path: &Path) -> Result<FileBytes> {
-        self.fs.read(path).map_err(|e| Error::io("read", path, e))
+        let io = |e| Error::io("read", path, e);
+        let len = self.fs.len(path).map_err(io)?;
+        let prefix = self.fs.read_prefix(path, format::PREFIX_LEN).map_err(io)?;
+        format::check_prefix(&prefix, len).map_err(|reason| Error::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        self.fs.read(path).map_err(io)
     }
 
     /// Deletes temp files this run left behind (`.{stem}.g{N}.{pid}.{counter}.tmp`):
@@ -597,6 +607,9 @@ mod tests {
         }
         fn read(&self, path: &Path) -> io::Result<FileBytes> {
             StdFs.read(path)
+        }
+        fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>> {
+            StdFs.read_prefix(path, len)
         }
         fn exists(&self, path: &Path) -> io::Result<bool> {
             StdFs.exists(path)

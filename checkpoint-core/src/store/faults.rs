@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::fs::FileSystem;
 use super::sim::{Logged, Sim, Step};
 use crate::checkpoint::{Checkpoint, CheckpointBuilder};
 use crate::report::capture;
@@ -464,4 +465,58 @@ fn a_failed_listing_at_restore_warns_and_the_run_computes() {
         err.to_string().contains(&dir.display().to_string()),
         "{err}"
     );
+}
+
+/// A generation file whose start is wrong (a foreign file, or lengths that
+/// do not add up) is refused from its first bytes: it is never read whole
+/// or mapped, so a huge file at a generation's name costs nothing. It is
+/// moved aside with the reason, and the run starts fresh.
+#[test]
+fn a_file_with_a_bad_start_is_refused_before_it_is_read() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("ckpt");
+    for junk in [vec![0_u8; 1 << 20], {
+        // The right magic and version, and a length that lies.
+        let mut file = crate::format::tests::sample_file(&progress(1), None);
+        file.extend(std::iter::repeat_n(7_u8, 1 << 20));
+        file
+    }] {
+        let sim = Sim::new();
+        let (_, _) = capture::lines(|| {
+            let mut checkpoint = builder("huge", &dir, &sim).open().expect("open");
+            checkpoint.save(&progress(1)).expect("save");
+            checkpoint.flush().expect("flush");
+        });
+        let generation = sim
+            .log()
+            .iter()
+            .rev()
+            .find(|logged| logged.step == Step::Rename)
+            .map(|logged| logged.path.clone())
+            .expect("the save renamed its file into place");
+        let temp = dir.join(".junk.tmp");
+        let mut file = sim.create_new(&temp).expect("create");
+        file.write_all(&junk).expect("write");
+        file.sync().expect("sync");
+        sim.rename(&temp, &generation).expect("rename");
+
+        let reads_before = sim.full_reads();
+        let (restored, lines) = capture::lines(|| {
+            let mut checkpoint = builder("huge", &dir, &sim).open().expect("reopen");
+            checkpoint.restore::<Progress>().expect("restore")
+        });
+        assert!(restored.is_none(), "{lines:?}");
+        assert_eq!(
+            sim.full_reads(),
+            reads_before,
+            "the file was read whole: {lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.contains(&generation.display().to_string())
+                    && line.contains("damaged")),
+            "{lines:?}"
+        );
+    }
 }

@@ -30,6 +30,8 @@ pub(crate) trait FileSystem: fmt::Debug + Send + Sync {
     fn list(&self, dir: &Path) -> io::Result<Vec<Entry>>;
     /// A whole file, read or (if large) mapped.
     fn read(&self, path: &Path) -> io::Result<FileBytes>;
+    /// The first `len` bytes of a file (all of it, if shorter).
+    fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>>;
     /// Whether anything (a dangling symlink included) is at `path`.
     fn exists(&self, path: &Path) -> io::Result<bool>;
     /// The length of the file at `path` (a symlink is not followed).
@@ -154,6 +156,14 @@ impl FileSystem for StdFs {
 
     fn read(&self, path: &Path) -> io::Result<FileBytes> {
         read_file(path)
+    }
+
+    fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>> {
+        let mut prefix = Vec::new();
+        File::open(path)?
+            .take(len as u64)
+            .read_to_end(&mut prefix)?;
+        Ok(prefix)
     }
 
     fn len(&self, path: &Path) -> io::Result<u64> {

@@ -111,6 +111,8 @@ struct State {
     /// Directory listings from this one on (counting from 0) fail.
     fail_lists_from: Option<usize>,
     lists: usize,
+    /// Whole-file reads so far.
+    full_reads: usize,
     log: Vec<Logged>,
 }
 
@@ -153,6 +155,11 @@ impl Sim {
         state.fail_lists_from = Some(state.lists);
         drop(state);
         self
+    }
+
+    /// Whole files read so far.
+    pub(crate) fn full_reads(&self) -> usize {
+        self.state().full_reads
     }
 
     /// Steps taken so far.
@@ -410,9 +417,17 @@ impl FileSystem for Sim {
     }
 
     fn read(&self, path: &Path) -> io::Result<FileBytes> {
-        let state = self.alive()?;
+        let mut state = self.alive()?;
+        state.full_reads += 1;
         let inode = state.disk.lookup(path)?;
         Ok(FileBytes::Read(state.disk.inodes[inode].data.clone()))
+    }
+
+    fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>> {
+        let state = self.alive()?;
+        let inode = state.disk.lookup(path)?;
+        let data = &state.disk.inodes[inode].data;
+        Ok(data[..data.len().min(len)].to_vec())
     }
 
     fn len(&self, path: &Path) -> io::Result<u64> {
