@@ -418,7 +418,7 @@ fn rm_refuses_a_live_run_and_removes_an_idle_one() {
     assert!(
         refused
             .stderr
-            .contains(&format!("pid={}", std::process::id())),
+            .contains(&format!("pid {} on host", std::process::id())),
         "{}",
         refused.stderr
     );

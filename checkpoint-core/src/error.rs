@@ -36,7 +36,7 @@ pub enum Error {
     /// A file-system call failed. `action` names the step ("create",
     /// "write", "fsync", "rename", "read", ...) so the message reads
     /// "could not fsync /path: ...".
-    #[error("could not {action} {}: {source} ({})", path.display(), IoHint(action))]
+    #[error("could not {action} {}: {source} ({})", path.display(), IoHint(action, source))]
     Io {
         /// The file or directory the step was applied to.
         path: PathBuf,
@@ -181,11 +181,15 @@ impl Error {
 }
 
 /// What the user can try after a failed file-system step.
-struct IoHint<'a>(&'a str);
+struct IoHint<'a>(&'a str, &'a io::Error);
 
 impl fmt::Display for IoHint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if matches!(self.0, "read" | "list" | "inspect") {
+        if self.1.kind() == io::ErrorKind::NotADirectory {
+            f.write_str(
+                "point CHECKPOINT_DIR, or the `dir` option, at a directory, or at a path where one can be made",
+            )
+        } else if matches!(self.0, "read" | "list" | "inspect") {
             f.write_str("check that it exists and that this user may read it")
         } else {
             f.write_str(
@@ -209,11 +213,37 @@ impl fmt::Display for OneLine<'_> {
 struct Holder<'a>(Option<&'a str>);
 
 impl fmt::Display for Holder<'_> {
+    /// `pid 4242 on host gpu07, started 2026-12-03 14:58:11 UTC (3 min
+    /// ago)`, from the lock file's `pid=.. host=.. started_unix_ms=..`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(text) => write!(f, "[{text}]"),
-            None => f.write_str("a process that has not written its pid yet"),
+        let Some(text) = self.0 else {
+            return f.write_str("another process, whose pid is not known yet");
+        };
+        let field = |key: &str| {
+            text.split_whitespace()
+                .find_map(|part| part.strip_prefix(key))
+        };
+        let (Some(pid), Some(started)) = (
+            field("pid="),
+            field("started_unix_ms=").and_then(|ms| ms.parse::<u64>().ok()),
+        ) else {
+            return write!(f, "[{text}]");
+        };
+        write!(f, "pid {pid}")?;
+        if let Some(host) = field("host=").filter(|host| !host.is_empty()) {
+            write!(f, " on host {host}")?;
         }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        write!(
+            f,
+            ", started {} ({} ago)",
+            crate::report::date(started),
+            crate::report::duration(std::time::Duration::from_millis(
+                now.saturating_sub(started)
+            ))
+        )
     }
 }
 
@@ -354,7 +384,27 @@ mod tests {
             lock_path: PathBuf::from("/c/run.lock"),
             holder: None,
         };
-        assert!(unknown.to_string().contains("not written its pid"));
+        assert!(unknown.to_string().contains("pid is not known yet"));
+    }
+
+    #[test]
+    fn the_holder_is_shown_with_its_start_date_and_age() {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64
+            - 90_000;
+        let err = Error::Locked {
+            lock_path: PathBuf::from("/c/run.lock"),
+            holder: Some(format!("pid=4242 host=gpu07 started_unix_ms={started}")),
+        };
+        let msg = err.to_string();
+        assert!(msg.contains("pid 4242 on host gpu07, started "), "{msg}");
+        assert!(msg.contains(&crate::report::date(started)), "{msg}");
+        assert!(
+            msg.contains("ago)") && !msg.contains("started_unix_ms"),
+            "{msg}"
+        );
     }
 
     #[test]

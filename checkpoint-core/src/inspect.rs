@@ -136,6 +136,16 @@ pub fn read_header(path: &Path) -> Result<FileInfo> {
     })
 }
 
+/// A time in milliseconds since the Unix epoch (as checkpoint headers and
+/// lock files record it) as `2026-04-01 12:34:56 UTC`.
+///
+/// ```
+/// assert_eq!(checkpoint_core::inspect::utc_date(951_782_400_000), "2000-02-29 00:00:00 UTC");
+/// ```
+pub fn utc_date(unix_ms: u64) -> String {
+    crate::report::date(unix_ms)
+}
+
 /// The files of one run in a checkpoint directory, found by their names.
 ///
 /// ```

@@ -452,7 +452,21 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
 fn create_dir_durably(fs: &dyn FileSystem, dir: &Path) -> std::io::Result<()> {
     let mut missing = Vec::new();
     for ancestor in dir.ancestors() {
-        if ancestor.as_os_str().is_empty() || fs.exists(ancestor)? {
+        let exists = match fs.exists(ancestor) {
+            Ok(exists) => exists,
+            // A file above it: found when the walk gets there.
+            Err(err) if err.kind() == std::io::ErrorKind::NotADirectory => false,
+            Err(err) => return Err(err),
+        };
+        if ancestor.as_os_str().is_empty() || exists {
+            // `CHECKPOINT_DIR=results.csv`: say what it is, not that the
+            // disk may be full.
+            if let Some(kind) = fs.not_a_directory(ancestor)? {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotADirectory,
+                    format!("{} is {kind}, not a directory", ancestor.display()),
+                ));
+            }
             break;
         }
         missing.push(ancestor);
@@ -482,6 +496,24 @@ mod tests {
     use std::fs::{self, File};
     use std::os::unix::fs::{PermissionsExt, symlink};
     use std::sync::{Mutex, mpsc};
+
+    #[test]
+    fn a_checkpoint_dir_that_is_a_file_is_named_as_one() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let file = tmp.path().join("results.csv");
+        fs::write(&file, b"a,b\n").expect("write");
+        for dir in [file.clone(), file.join("ckpt")] {
+            let err = DirStore::open(&dir, "run").expect_err("a file is no directory");
+            let message = err.to_string();
+            assert!(
+                message.contains(&format!("{} is a file, not a directory", file.display())),
+                "{message}"
+            );
+            assert!(!message.contains("free space"), "{message}");
+            assert!(message.contains("CHECKPOINT_DIR"), "{message}");
+        }
+        assert_eq!(fs::read(&file).expect("read"), b"a,b\n");
+    }
 
     #[test]
     fn new_directories_are_made_durable_in_their_parents() {
@@ -610,6 +642,9 @@ mod tests {
         }
         fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>> {
             StdFs.read_prefix(path, len)
+        }
+        fn not_a_directory(&self, path: &Path) -> io::Result<Option<&'static str>> {
+            StdFs.not_a_directory(path)
         }
         fn exists(&self, path: &Path) -> io::Result<bool> {
             StdFs.exists(path)

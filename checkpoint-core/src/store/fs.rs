@@ -32,6 +32,9 @@ pub(crate) trait FileSystem: fmt::Debug + Send + Sync {
     fn read(&self, path: &Path) -> io::Result<FileBytes>;
     /// The first `len` bytes of a file (all of it, if shorter).
     fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>>;
+    /// What is at `path` if it exists and is not a directory (after
+    /// symlinks): "a file", "a symlink to nothing", "not a directory".
+    fn not_a_directory(&self, path: &Path) -> io::Result<Option<&'static str>>;
     /// Whether anything (a dangling symlink included) is at `path`.
     fn exists(&self, path: &Path) -> io::Result<bool>;
     /// The length of the file at `path` (a symlink is not followed).
@@ -156,6 +159,16 @@ impl FileSystem for StdFs {
 
     fn read(&self, path: &Path) -> io::Result<FileBytes> {
         read_file(path)
+    }
+
+    fn not_a_directory(&self, path: &Path) -> io::Result<Option<&'static str>> {
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => Ok(None),
+            Ok(meta) if meta.is_file() => Ok(Some("a file")),
+            Ok(_) => Ok(Some("not a directory")),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Some("a symlink to nothing")),
+            Err(err) => Err(err),
+        }
     }
 
     fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>> {

@@ -423,6 +423,14 @@ impl FileSystem for Sim {
         Ok(FileBytes::Read(state.disk.inodes[inode].data.clone()))
     }
 
+    fn not_a_directory(&self, path: &Path) -> io::Result<Option<&'static str>> {
+        let state = self.alive()?;
+        Ok(
+            (!state.disk.dirs.contains_key(path) && state.disk.lookup(path).is_ok())
+                .then_some("a file"),
+        )
+    }
+
     fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>> {
         let state = self.alive()?;
         let inode = state.disk.lookup(path)?;
