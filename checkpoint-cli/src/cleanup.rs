@@ -105,7 +105,7 @@ fn refusal(stem: &str, err: Error) -> String {
         Error::Locked { lock_path, holder } => format!(
             "run {stem} is in use, nothing removed: {} is locked by {}; stop that process first",
             lock_path.display(),
-            holder.map_or_else(|| "a live process".to_owned(), |h| format!("[{h}]"))
+            checkpoint_core::inspect::describe_holder(holder.as_deref())
         ),
         other => format!("could not remove run {stem}: {other}"),
     }

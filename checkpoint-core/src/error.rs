@@ -210,7 +210,7 @@ impl fmt::Display for OneLine<'_> {
 }
 
 /// Displays the holder of a lock, or says it is unknown.
-struct Holder<'a>(Option<&'a str>);
+pub(crate) struct Holder<'a>(pub(crate) Option<&'a str>);
 
 impl fmt::Display for Holder<'_> {
     /// `pid 4242 on host gpu07, started 2026-12-03 14:58:11 UTC (3 min

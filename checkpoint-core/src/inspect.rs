@@ -146,6 +146,20 @@ pub fn utc_date(unix_ms: u64) -> String {
     crate::report::date(unix_ms)
 }
 
+/// A lock file's holder line (`pid=.. host=.. started_unix_ms=..`) for
+/// people: `pid 4242 on host gpu07, started 2026-12-03 14:58:11 UTC (3 min
+/// ago)`; `None` (not written yet, or naming a dead process) says so.
+///
+/// ```
+/// use checkpoint_core::inspect::describe_holder;
+/// let shown = describe_holder(Some("pid=4242 host=gpu07 started_unix_ms=0"));
+/// assert!(shown.starts_with("pid 4242 on host gpu07, started 1970-01-01 00:00:00 UTC"));
+/// assert!(describe_holder(None).contains("not known"));
+/// ```
+pub fn describe_holder(line: Option<&str>) -> String {
+    crate::error::Holder(line).to_string()
+}
+
 /// The files of one run in a checkpoint directory, found by their names.
 ///
 /// ```
