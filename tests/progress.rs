@@ -94,3 +94,22 @@ fn without_a_terminal_each_save_is_one_line_and_quiet_silences_all() {
     assert_eq!(quiet.stderr, "", "CHECKPOINT_QUIET=1 prints nothing");
     assert_eq!(quiet.result(), finished.result());
 }
+
+/// The macro-free API has no loop positions: its save lines count saves
+/// ("saved save 1 to ..."), not "the start" every time.
+#[test]
+fn explicit_api_save_lines_count_the_saves() {
+    let dir = temp_dir();
+    let finished = run_ok(&mut command("explicit", dir.path(), &["5"]));
+    let saves: Vec<&str> = finished
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("checkpoint: saved "))
+        .collect();
+    assert!(!saves.is_empty(), "{}", finished.describe());
+    assert!(
+        saves[0].starts_with("checkpoint: saved save 1 to ") && !saves[0].contains("the start"),
+        "{}",
+        finished.describe()
+    );
+}

@@ -264,7 +264,7 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("run.lock"), "{msg}");
         assert!(
-            msg.contains(&format!("pid={}", std::process::id())),
+            msg.contains(&format!("pid {} on host", std::process::id())),
             "{msg}"
         );
 

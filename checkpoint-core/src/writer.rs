@@ -84,9 +84,14 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
         "saved"
     );
     if job.announce && line_allowed() {
+        // The explicit API has no loop positions: it names its saves by count.
+        let what = if header.position.is_empty() {
+            format!("save {}", header.save_count)
+        } else {
+            report::describe_position(&header.position)
+        };
         report::info(format_args!(
-            "saved {} to {} ({} in {:.1} ms)",
-            report::describe_position(&header.position),
+            "saved {what} to {} ({} in {:.1} ms)",
             written.path.display(),
             report::bytes(written.bytes),
             written.took.as_secs_f64() * 1e3
