@@ -9,6 +9,7 @@
 //! one that writes.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Ident, Local, Macro, Pat};
@@ -137,6 +138,28 @@ impl<'t> Finder<'t> {
     }
 
     fn macro_call(&mut self, mac: &Macro) {
+        // Arguments that parse as expressions (`vec![rng.gen(); n]`,
+        // `format!("{}", {n += 1; n})`) are walked like any code.
+        let as_list = |input: syn::parse::ParseStream| {
+            Punctuated::<Expr, syn::Token![,]>::parse_terminated(input)
+                .map(|list| list.into_iter().collect::<Vec<_>>())
+        };
+        let as_repeat = |input: syn::parse::ParseStream| {
+            let item: Expr = input.parse()?;
+            input.parse::<syn::Token![;]>()?;
+            let count: Expr = input.parse()?;
+            Ok(vec![item, count])
+        };
+        if let Ok(args) = mac
+            .parse_body_with(as_list)
+            .or_else(|_| mac.parse_body_with(as_repeat))
+        {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        }
+        // And a macro that is not known to only read may change any `mut`
+        // binding it names (`write!(log, ..)`).
         let name = mac
             .path
             .segments
@@ -168,6 +191,20 @@ pub fn mentions(tokens: TokenStream) -> Vec<Ident> {
     let mut found = Vec::new();
     walk(tokens, &mut found);
     found
+}
+
+/// Whether a pattern binds by `ref mut`: matching it changes the value.
+fn has_ref_mut(pat: &Pat) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+            self.0 |= pat.by_ref.is_some() && pat.mutability.is_some();
+            visit::visit_pat_ident(self, pat);
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_pat(pat);
+    finder.0
 }
 
 /// The local a place belongs to: `x` for `x`, `x.a.b`, `x[i]`, `(x)`,
@@ -313,6 +350,10 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 
     fn visit_local(&mut self, local: &'ast Local) {
         if let Some(init) = &local.init {
+            // `let (ref mut lo, _) = bounds;` changes `bounds`.
+            if has_ref_mut(&local.pat) {
+                self.changed(&init.expr);
+            }
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
                 self.visit_expr(diverge);
@@ -343,6 +384,10 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     /// `let PAT = EXPR` in an `if` or `while` condition: the caller opened
     /// the scope the pattern binds in.
     fn visit_expr_let(&mut self, node: &'ast syn::ExprLet) {
+        // `if let Some(ref mut b) = best` changes `best`.
+        if has_ref_mut(&node.pat) {
+            self.changed(&node.expr);
+        }
         self.visit_expr(&node.expr);
         self.rebind(&node.pat);
     }
@@ -362,6 +407,14 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             finder.visit_expr(&node.cond);
             finder.visit_block(&node.body);
         });
+    }
+
+    fn visit_expr_match(&mut self, node: &'ast syn::ExprMatch) {
+        // `match pair { (ref mut lo, _) => .. }` changes `pair`.
+        if node.arms.iter().any(|arm| has_ref_mut(&arm.pat)) {
+            self.changed(&node.expr);
+        }
+        visit::visit_expr_match(self, node);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {

@@ -572,12 +572,21 @@ impl Rewriter<'_> {
         let enter = quote!(let mut #frame = #run.enter(#id, #depth););
         let save = self.save_statement(id);
 
-        let label = match &*expr {
+        let mut label = match &*expr {
             Expr::ForLoop(node) => node.label.clone(),
             Expr::While(node) => node.label.clone(),
             Expr::Loop(node) => node.label.clone(),
             _ => unreachable!("only loops are expanded"),
         };
+        // `continue` becomes a `break` out of a labelled block, inside which
+        // an unlabelled `break` is not allowed (E0695): the loop gets a
+        // label for its own `break`s to name.
+        if info.has_continue && info.has_break && label.is_none() {
+            label = Some(syn::Label {
+                name: Lifetime::new(&format!("'__checkpoint_loop_{id}"), Span::mixed_site()),
+                colon_token: Default::default(),
+            });
+        }
         let body = match expr {
             Expr::ForLoop(node) => &mut node.body,
             Expr::While(node) => &mut node.body,
@@ -691,7 +700,8 @@ impl Rewriter<'_> {
 }
 
 /// Turns every `continue` that targets the loop into a `break` out of the
-/// loop body's labelled block, so the save at the end of the body runs.
+/// loop body's labelled block, so the save at the end of the body runs, and
+/// gives the loop's own unlabelled `break`s its label.
 struct Continues {
     label: Option<Lifetime>,
     next: Lifetime,
@@ -717,6 +727,13 @@ impl VisitMut for Continues {
                     *expr =
                         syn::parse2(quote!(#(#attrs)* break #next)).expect("a break expression");
                 }
+            }
+            // An unlabelled `break` of this loop names the loop's label.
+            Expr::Break(node) if node.label.is_none() && self.depth == 0 => {
+                if let Some(inner) = &mut node.expr {
+                    self.visit_expr_mut(inner);
+                }
+                node.label.clone_from(&self.label);
             }
             Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
             _ => visit_mut::visit_expr_mut(self, expr),

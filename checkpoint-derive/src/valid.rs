@@ -58,11 +58,26 @@ pub fn check(item: &ItemFn, block: &Block, model: &Model, errors: &mut Vec<syn::
             })
             .collect();
         // Visible names are unique, so a changed name is one declaration.
-        let moving = changes::in_expr(info.expr, &targets)
+        let mut moving: Vec<Ident> = changes::in_expr(info.expr, &targets)
             .into_iter()
             .filter_map(|(name, _)| state.iter().find(|value| value.name == name))
             .map(|value| value.name.clone())
             .collect();
+        // A #[state] local hidden at the save point by another of the same
+        // name is not saved there: a resume restores it as it was first
+        // declared, so what was computed from it differs too.
+        moving.extend(
+            dry.scopes
+                .iter()
+                .flatten()
+                .filter(|value| value.kind == Kind::State)
+                .filter(|value| {
+                    !state
+                        .iter()
+                        .any(|visible| same_local(&visible.name, &value.name))
+                })
+                .map(|value| value.name.clone()),
+        );
         let mut checker = SavePoint::new(model, info.expr, &inputs, moving, &mut report);
         checker.walk_path(&path);
         checker.at_save_point(id as u32, &path);
