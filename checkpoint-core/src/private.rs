@@ -461,22 +461,11 @@ impl<S> Run<S> {
     /// was saved would skip to the wrong items: stop, keeping the checkpoint.
     #[cold]
     fn iterator_changed(&self, id: u32, saved: u64, now: u64) {
-        let title = self
-            .function
-            .loop_titles
-            .get(id as usize)
-            .copied()
-            .unwrap_or("?");
-        let message = format!(
-            "the loop `{title}` iterates over {now} items on this resume, but over {saved} when its checkpoint was saved: what it iterates depends on something the loop changes (a #[state] local?), so skipping to the saved iteration would be wrong"
-        );
-        if verify::diverge(&message).is_none() {
-            report::error(format_args!(
-                "{}: {message}; the checkpoint is kept. Iterate over a range fixed before the loop, or rerun with CHECKPOINT_FRESH=1 to start over",
-                self.checkpoint.borrow().label()
-            ));
-            std::process::exit(1);
-        }
+        self.refuse_loop(id, |title| {
+            format!(
+                "the loop `{title}` iterates over {now} items on this resume, but over {saved} when its checkpoint was saved: what it iterates depends on something the loop changes (a #[state] local?), so skipping to the saved iteration would be wrong; the checkpoint is kept. Iterate over a range fixed before the loop, or rerun with CHECKPOINT_FRESH=1 to start over"
+            )
+        });
     }
 
     /// A save-point loop over a `HashMap` or `HashSet` whose type the macro
@@ -484,15 +473,23 @@ impl<S> Run<S> {
     /// other items than the ones done, so the run refuses to start it.
     #[cold]
     fn hash_ordered_loop(&self, id: u32, iterator: &str) {
+        self.refuse_loop(id, |title| {
+            format!(
+                "the loop `{title}` saves its position, but it iterates a hash-ordered collection ({iterator}), whose order differs from one process to the next: a resume would skip other items than the ones done. Iterate a `BTreeMap`/`BTreeSet`, or sorted keys (`let mut keys: Vec<_> = map.keys().collect(); keys.sort();`)"
+            )
+        });
+    }
+
+    /// Stops at the loop `id`, which cannot resume exactly: a divergence
+    /// inside `verify`, an error and exit 1 otherwise.
+    fn refuse_loop(&self, id: u32, message: impl FnOnce(&str) -> String) {
         let title = self
             .function
             .loop_titles
             .get(id as usize)
             .copied()
             .unwrap_or("?");
-        let message = format!(
-            "the loop `{title}` saves its position, but it iterates a hash-ordered collection ({iterator}), whose order differs from one process to the next: a resume would skip other items than the ones done. Iterate a `BTreeMap`/`BTreeSet`, or sorted keys (`let mut keys: Vec<_> = map.keys().collect(); keys.sort();`)"
-        );
+        let message = message(title);
         if verify::diverge(&message).is_none() {
             report::error(format_args!(
                 "{}: {message}",
