@@ -363,7 +363,7 @@ fn holder_text() -> PutPayload {
 }
 
 fn describe(holder: Option<&str>) -> String {
-    holder.map_or_else(|| "an unknown process".to_owned(), |h| format!("[{h}]"))
+    crate::error::Holder(holder).to_string()
 }
 
 fn unix_ms() -> u64 {
