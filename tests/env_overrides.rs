@@ -1,7 +1,8 @@
 //! Proves the operators' environment overrides: `CHECKPOINT_FRESH=1` ignores
-//! the checkpoint a killed run left and starts over, and `CHECKPOINT_DISABLE=1`
-//! neither reads nor writes anything in the checkpoint directory; both still
-//! compute the right result.
+//! the checkpoint a killed run left and starts over, `CHECKPOINT_DISABLE=1`
+//! neither reads nor writes anything in the checkpoint directory, and
+//! `CHECKPOINT_EVERY` replaces the code's save interval (a bad value is a
+//! warning that says what is accepted); all still compute the right result.
 
 mod common;
 
@@ -140,5 +141,52 @@ fn disable_neither_resumes_from_nor_touches_an_existing_checkpoint() {
         resumed.resumed_at().is_some_and(|k| k > 0),
         "the checkpoint left alone by CHECKPOINT_DISABLE=1 resumes a normal run\n{}",
         resumed.describe()
+    );
+}
+
+#[test]
+fn every_replaces_the_interval_in_the_code() {
+    // The code saves every 5 iterations: 12 saves in 60 iterations. An
+    // hour between saves makes none in this 1.2 s run.
+    let dir = temp_dir();
+    let finished = run_ok(
+        command("sum", dir.path(), &["60", "--delay-ms", "20"]).env("CHECKPOINT_EVERY", "1 hour"),
+    );
+    assert_eq!(finished.result(), "1830", "{}", finished.describe());
+    assert!(
+        finished.stderr.contains("(finished): 0 saves,"),
+        "CHECKPOINT_EVERY=\"1 hour\" overrides every_iters = 5, yet the run saved\n{}",
+        finished.describe()
+    );
+
+    // Without it, the code's interval.
+    let finished = run_ok(&mut command("sum", dir.path(), &["60", "--delay-ms", "20"]));
+    assert!(
+        finished.stderr.contains("(finished): 12 saves,"),
+        "without CHECKPOINT_EVERY, sum saves every 5 iterations\n{}",
+        finished.describe()
+    );
+}
+
+#[test]
+fn a_bad_every_is_a_warning_that_says_what_is_accepted() {
+    let dir = temp_dir();
+    let finished = run_ok(
+        command("sum", dir.path(), &["60", "--delay-ms", "20"]).env("CHECKPOINT_EVERY", "5"),
+    );
+    assert_eq!(finished.result(), "1830", "{}", finished.describe());
+    assert!(
+        finished.stderr.contains(
+            "CHECKPOINT_EVERY=\"5\" is not a duration: a number needs a unit: write a number and a unit (ms, s, m, h, d, w), for example \"30s\""
+        ) && finished
+            .stderr
+            .contains("; sum::sum saves as its code says (every 5 iterations)"),
+        "a unitless CHECKPOINT_EVERY is named, with the accepted forms and what the run does instead\n{}",
+        finished.describe()
+    );
+    assert!(
+        finished.stderr.contains("(finished): 12 saves,"),
+        "{}",
+        finished.describe()
     );
 }

@@ -12,7 +12,7 @@ use crate::backend::{self, Lock, Opened, Store};
 use crate::error::{Error, Result};
 use crate::format::{self, Codec, Header, Identity, Limits, LoopPosition};
 use crate::identity;
-use crate::options::{OnCodeChange, Options, env_flag};
+use crate::options::{OnCodeChange, Options, env_flag, policy_from_env};
 use crate::policy::{Due, SavePolicy};
 use crate::report;
 use crate::signals;
@@ -504,6 +504,20 @@ impl CheckpointBuilder {
             });
         }
         let disabled = self.inert || env_flag("CHECKPOINT_DISABLE");
+        let mut options = self.options;
+        match policy_from_env(options.policy) {
+            Ok(policy) => options.policy = policy,
+            Err(reason) if options.strict => {
+                return Err(Error::InvalidOption {
+                    option: "CHECKPOINT_EVERY",
+                    reason,
+                });
+            }
+            Err(reason) => report::warn(format_args!(
+                "{reason}; {} saves as its code says ({})",
+                self.label, options.policy
+            )),
+        }
         let mut checkpoint = Checkpoint {
             identity: self.identity,
             label: self.label,
@@ -512,9 +526,9 @@ impl CheckpointBuilder {
             due: if disabled {
                 Due::never()
             } else {
-                Due::new(self.options.policy, self.options.grace, None)
+                Due::new(options.policy, options.grace, None)
             },
-            options: self.options,
+            options,
             fresh: env_flag("CHECKPOINT_FRESH"),
             next_generation: 1,
             save_count: 0,

@@ -33,6 +33,7 @@ mod bucket;
 mod canonical;
 mod checkpoint;
 mod clock;
+mod duration;
 mod error;
 mod format;
 mod identity;
@@ -59,6 +60,7 @@ pub mod __fuzz;
 
 pub use checkpoint::{Checkpoint, CheckpointBuilder, Stats};
 pub use checkpoint_derive::checkpointed;
+pub use duration::{DurationError, parse_duration};
 pub use error::{CorruptReason, Error, Result};
 pub use options::{
     DEFAULT_BACKGROUND, DEFAULT_DIR, DEFAULT_KEEP, DEFAULT_ZSTD_LEVEL, OnCodeChange,

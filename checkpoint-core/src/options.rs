@@ -1,11 +1,13 @@
 //! The settings of a run and the environment variables operators use to
-//! override them (`CHECKPOINT_DIR`, `CHECKPOINT_FRESH`, `CHECKPOINT_DISABLE`).
+//! override them (`CHECKPOINT_DIR`, `CHECKPOINT_EVERY`, `CHECKPOINT_FRESH`,
+//! `CHECKPOINT_DISABLE`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::policy::{DEFAULT_GRACE, SavePolicy};
+use crate::duration::parse_duration;
+use crate::policy::{DEFAULT_GRACE, DEFAULT_MTBF, SavePolicy};
 use crate::signals::DEFAULT_SIGNALS;
 use crate::store::{FileSystem, StdFs};
 
@@ -157,6 +159,33 @@ impl Options {
             return Arc::clone(fs);
         }
         Arc::new(StdFs)
+    }
+}
+
+/// The save policy in force: `CHECKPOINT_EVERY` (a duration such as `5s`
+/// or `10 minutes`, or `auto`) replaces the one in the code, time and
+/// iteration counts alike, so an operator or a test can change how often a
+/// run saves without recompiling. A value that is not a duration is an
+/// error naming the variable and what it accepts.
+pub(crate) fn policy_from_env(code: SavePolicy) -> Result<SavePolicy, String> {
+    let Some(text) = std::env::var_os("CHECKPOINT_EVERY") else {
+        return Ok(code);
+    };
+    let text = text.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(code);
+    }
+    if text.trim() == "auto" {
+        return Ok(SavePolicy::auto(code.mtbf().unwrap_or(DEFAULT_MTBF)));
+    }
+    match parse_duration(&text) {
+        Ok(interval) if interval.is_zero() => Err(format!(
+            "CHECKPOINT_EVERY={text:?} is zero: set a positive interval such as \"5s\", or \"auto\""
+        )),
+        Ok(interval) => Ok(SavePolicy::every(interval)),
+        Err(err) => Err(format!(
+            "CHECKPOINT_EVERY={text:?} is not a duration: {err}; or \"auto\""
+        )),
     }
 }
 

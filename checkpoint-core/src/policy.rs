@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock;
+use crate::report;
 use crate::watchdog::Watched;
 
 /// The interval used when neither `every` nor `every_iters` is given.
@@ -219,6 +220,37 @@ impl SavePolicy {
     /// ```
     pub fn iterations(&self) -> Option<u64> {
         self.every_iters
+    }
+}
+
+impl std::fmt::Display for SavePolicy {
+    /// How often a run saves, for people: `every 30.0 s`,
+    /// `every 1000 iterations`, `every 1.0 min or 500 iterations`,
+    /// `auto (MTBF 24.0 h)`.
+    ///
+    /// ```
+    /// use checkpoint_core::SavePolicy;
+    /// use std::time::Duration;
+    /// let policy = SavePolicy::every(Duration::from_secs(60)).and_every_iters(500);
+    /// assert_eq!(policy.to_string(), "every 1.0 min or 500 iterations");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.mtbf, self.every, self.every_iters) {
+            (Some(mtbf), _, None) => write!(f, "auto (MTBF {})", report::duration(mtbf)),
+            (Some(mtbf), _, Some(n)) => {
+                write!(
+                    f,
+                    "auto (MTBF {}) or every {n} iterations",
+                    report::duration(mtbf)
+                )
+            }
+            (None, Some(every), None) => write!(f, "every {}", report::duration(every)),
+            (None, Some(every), Some(n)) => {
+                write!(f, "every {} or {n} iterations", report::duration(every))
+            }
+            (None, None, Some(n)) => write!(f, "every {n} iterations"),
+            (None, None, None) => f.write_str("never"),
+        }
     }
 }
 

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 pub use serde;
 
+/// A duration option of `#[checkpointed]` in milliseconds, checked by the
+/// compiler: a bad one stops the build with what is accepted.
+pub use crate::duration::option_ms as duration_ms;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -254,7 +258,11 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         }
         let due = if checkpoint.is_active() {
             let refresh = progress.is_some().then_some(progress::REFRESH);
-            let due = Due::new(options.policy(), checkpoint.options().grace, refresh);
+            let due = Due::new(
+                checkpoint.options().policy,
+                checkpoint.options().grace,
+                refresh,
+            );
             watchdog::watch(
                 due.watched(),
                 checkpoint.label(),

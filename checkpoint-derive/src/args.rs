@@ -33,16 +33,19 @@ const SIGNALS: [&str; 6] = [
 /// `#[checkpointed(...)]`.
 #[derive(Default)]
 pub struct Args {
-    pub every_ms: Option<u64>,
+    /// The duration options as written: the compiler checks them with
+    /// `checkpoint_core`'s own parser (one grammar for the macro, the
+    /// environment and the command line).
+    pub every: Option<LitStr>,
     /// `every = "auto"`.
     pub every_auto: bool,
-    /// `mtbf = "..."`, with the span for an error if `every` is not `auto`.
-    pub mtbf_ms: Option<(u64, proc_macro2::Span)>,
+    /// `mtbf = "..."`; an error if `every` is not `auto`.
+    pub mtbf: Option<LitStr>,
     /// `signals = ["SIGTERM", ...]`: normalized names.
     pub signals: Option<Vec<String>>,
-    pub grace_ms: Option<u64>,
+    pub grace: Option<LitStr>,
     pub background: Option<bool>,
-    pub expire_ms: Option<u64>,
+    pub expire: Option<LitStr>,
     pub every_iters: Option<u64>,
     pub dir: Option<LitStr>,
     pub name: Option<LitStr>,
@@ -80,41 +83,32 @@ impl Parse for Args {
             if lookahead.peek(kw::every_iters) {
                 input.parse::<kw::every_iters>()?;
                 input.parse::<Token![=]>()?;
-                let n: LitInt = input.parse()?;
-                let value: u64 = n.base10_parse()?;
-                if value == 0 {
-                    return Err(syn::Error::new(
-                        n.span(),
-                        "`every_iters` must be at least 1",
-                    ));
-                }
-                args.every_iters = Some(value);
+                args.every_iters = Some(count(input, "every_iters", 1, "100")?);
             } else if lookahead.peek(kw::every) {
                 input.parse::<kw::every>()?;
                 input.parse::<Token![=]>()?;
-                let text: LitStr = input.parse()?;
+                let text = duration(input, "every")?;
                 if text.value().trim() == "auto" {
                     args.every_auto = true;
                 } else {
-                    args.every_ms = Some(parse_duration_ms(&text)?);
+                    args.every = Some(text);
                 }
             } else if lookahead.peek(kw::mtbf) {
                 input.parse::<kw::mtbf>()?;
                 input.parse::<Token![=]>()?;
-                let text: LitStr = input.parse()?;
-                args.mtbf_ms = Some((parse_duration_ms(&text)?, option.span()));
+                args.mtbf = Some(duration(input, "mtbf")?);
             } else if lookahead.peek(kw::grace) {
                 input.parse::<kw::grace>()?;
                 input.parse::<Token![=]>()?;
-                args.grace_ms = Some(parse_duration_ms(&input.parse()?)?);
+                args.grace = Some(duration(input, "grace")?);
             } else if lookahead.peek(kw::expire) {
                 input.parse::<kw::expire>()?;
                 input.parse::<Token![=]>()?;
-                args.expire_ms = Some(parse_duration_ms(&input.parse()?)?);
+                args.expire = Some(duration(input, "expire")?);
             } else if lookahead.peek(kw::background) {
                 input.parse::<kw::background>()?;
                 input.parse::<Token![=]>()?;
-                args.background = Some(input.parse::<LitBool>()?.value);
+                args.background = Some(flag(input, "background")?);
             } else if lookahead.peek(kw::signals) {
                 input.parse::<kw::signals>()?;
                 input.parse::<Token![=]>()?;
@@ -173,43 +167,43 @@ impl Parse for Args {
             } else if lookahead.peek(kw::keep) {
                 input.parse::<kw::keep>()?;
                 input.parse::<Token![=]>()?;
-                let n: LitInt = input.parse()?;
-                let value: usize = n.base10_parse()?;
-                if value == 0 {
-                    return Err(syn::Error::new(n.span(), "`keep` must be at least 1"));
-                }
-                args.keep = Some(value);
+                args.keep = Some(count(input, "keep", 1, "3")?);
             } else if lookahead.peek(kw::zstd_level) {
                 input.parse::<kw::zstd_level>()?;
                 input.parse::<Token![=]>()?;
-                let n: LitInt = input.parse()?;
-                let value: i32 = n.base10_parse()?;
-                if !(-7..=22).contains(&value) {
-                    return Err(syn::Error::new(
-                        n.span(),
-                        "`zstd_level` must be between -7 and 22",
-                    ));
-                }
+                let hint = "`zstd_level` takes a whole number from -7 (fastest) to 22 (smallest): `zstd_level = 3`, or `compress = false` for none";
+                let n: LitInt = input
+                    .parse()
+                    .map_err(|err| syn::Error::new(err.span(), hint))?;
+                let value = n
+                    .base10_parse::<i32>()
+                    .ok()
+                    .filter(|value| (-7..=22).contains(value))
+                    .ok_or_else(|| syn::Error::new(n.span(), hint))?;
                 args.zstd_level = Some(Some(value));
             } else if lookahead.peek(kw::compress) {
                 input.parse::<kw::compress>()?;
                 input.parse::<Token![=]>()?;
-                let on: LitBool = input.parse()?;
-                if !on.value {
+                if !flag(input, "compress")? {
                     args.zstd_level = Some(None);
                 }
             } else if lookahead.peek(kw::keep_on_success) {
                 input.parse::<kw::keep_on_success>()?;
                 input.parse::<Token![=]>()?;
-                args.keep_on_success = input.parse::<LitBool>()?.value;
+                args.keep_on_success = flag(input, "keep_on_success")?;
             } else if lookahead.peek(kw::strict) {
                 input.parse::<kw::strict>()?;
                 input.parse::<Token![=]>()?;
-                args.strict = input.parse::<LitBool>()?.value;
+                args.strict = flag(input, "strict")?;
             } else if lookahead.peek(kw::on_code_change) {
                 input.parse::<kw::on_code_change>()?;
                 input.parse::<Token![=]>()?;
-                let action: LitStr = input.parse()?;
+                let action: LitStr = input.parse().map_err(|err| {
+                    syn::Error::new(
+                        err.span(),
+                        "`on_code_change` takes \"resume\", \"restart\" or \"error\" (in quotes)",
+                    )
+                })?;
                 let variant = match action.value().as_str() {
                     "resume" => "Resume",
                     "restart" => "Restart",
@@ -237,11 +231,11 @@ impl Parse for Args {
             }
             input.parse::<Token![,]>()?;
         }
-        if let Some((_, span)) = args.mtbf_ms
+        if let Some(mtbf) = &args.mtbf
             && !args.every_auto
         {
             return Err(syn::Error::new(
-                span,
+                mtbf.span(),
                 "`mtbf` sets the mean time between failures for `every = \"auto\"`; add `every = \"auto\"` or remove it",
             ));
         }
@@ -305,53 +299,86 @@ impl Parse for LoopArgs {
     }
 }
 
-/// Parses "250ms", "30s", "5m", "2h", "1d" (also "1h30m") into milliseconds.
-pub fn parse_duration_ms(text: &LitStr) -> syn::Result<u64> {
-    let value = text.value();
-    let error = |why: &str| {
-        syn::Error::new(
-            text.span(),
-            format!(
-                "bad duration \"{value}\": {why} (examples: \"250ms\", \"30s\", \"5m\", \"2h\", \"1d\")"
-            ),
-        )
-    };
-    let mut rest = value.trim();
-    if rest.is_empty() {
-        return Err(error("it is empty"));
+/// The value of a duration option: a string the compiler checks with
+/// `checkpoint_core`'s parser. Anything else says how to write it.
+fn duration(input: ParseStream, option: &str) -> syn::Result<LitStr> {
+    if input.peek(LitStr) {
+        return input.parse();
     }
-    let mut total: u64 = 0;
-    while !rest.is_empty() {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits == 0 {
-            return Err(error("expected a number"));
+    let example = if option == "every" { "30s" } else { "5m" };
+    let mut hint = format!(
+        "`{option}` takes a duration in quotes, a number and a unit: `{option} = \"{example}\"`"
+    );
+    if input.peek(LitInt) {
+        let n: LitInt = input.parse()?;
+        if n.suffix().is_empty() {
+            hint = format!(
+                "`{option}` takes a duration in quotes, with a unit: `{option} = \"{}s\"` for {} seconds",
+                n.base10_digits(),
+                n.base10_digits()
+            );
+            if option == "every" {
+                hint.push_str(&format!(
+                    ", or `every_iters = {}` to save every {} iterations",
+                    n.base10_digits(),
+                    n.base10_digits()
+                ));
+            }
+        } else {
+            hint = format!("`{option}` takes a duration in quotes: `{option} = \"{n}\"`");
         }
-        let number: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| error("number too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.len()
-            - rest
-                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-                .len();
-        let unit = &rest[..unit_len];
-        rest = rest[unit_len..].trim_start();
-        let scale: u64 = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" | "min" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "" => return Err(error("a unit is missing")),
-            _ => return Err(error(&format!("unknown unit `{unit}`"))),
-        };
-        total = number
-            .checked_mul(scale)
-            .and_then(|ms| total.checked_add(ms))
-            .ok_or_else(|| error("too large"))?;
+        return Err(syn::Error::new(n.span(), hint));
     }
-    if total == 0 {
-        return Err(error("it must be longer than zero"));
+    if input.peek(Ident) {
+        let word: Ident = input.parse()?;
+        if option == "every" && word == "auto" {
+            hint = "write `every = \"auto\"` (in quotes)".to_owned();
+        }
+        return Err(syn::Error::new(word.span(), hint));
     }
-    Ok(total)
+    Err(input.error(hint))
+}
+
+/// The value of a count option (`keep`, `every_iters`): a whole number of
+/// at least `min`. Anything else says how to write it.
+fn count<T>(input: ParseStream, option: &str, min: u64, example: &str) -> syn::Result<T>
+where
+    T: TryFrom<u64>,
+{
+    let hint = format!("`{option}` takes a whole number, at least {min}: `{option} = {example}`");
+    if input.peek(Token![-]) {
+        let minus: Token![-] = input.parse()?;
+        let _ = input.parse::<syn::Lit>();
+        return Err(syn::Error::new(
+            minus.span,
+            format!("a negative number: {hint}"),
+        ));
+    }
+    if input.peek(LitStr) {
+        let text: LitStr = input.parse()?;
+        return Err(syn::Error::new(
+            text.span(),
+            format!("{hint} (a number, not a string)"),
+        ));
+    }
+    if !input.peek(LitInt) {
+        return Err(input.error(hint));
+    }
+    let n: LitInt = input.parse()?;
+    let value = n
+        .base10_parse::<u64>()
+        .ok()
+        .filter(|&value| value >= min)
+        .and_then(|value| T::try_from(value).ok());
+    value.ok_or_else(|| syn::Error::new(n.span(), hint))
+}
+
+/// The value of an on/off option: `true` or `false`.
+fn flag(input: ParseStream, option: &str) -> syn::Result<bool> {
+    if input.peek(LitBool) {
+        return Ok(input.parse::<LitBool>()?.value);
+    }
+    Err(input.error(format!(
+        "`{option}` takes `true` or `false`: `{option} = true`"
+    )))
 }

@@ -365,13 +365,18 @@ fn function_static(
     if let Some(dir) = &args.dir {
         options.push(quote!(dir: ::core::option::Option::Some(#dir)));
     }
-    if let Some(ms) = args.every_ms {
+    // A duration is checked by the compiler, with the runtime's parser: a
+    // bad one is an error on the literal.
+    let millis = |text: &syn::LitStr| quote_spanned!(text.span()=> ::checkpoint_core::__private::duration_ms(#text));
+    if let Some(text) = &args.every {
+        let ms = millis(text);
         options.push(quote!(every_ms: ::core::option::Option::Some(#ms)));
     }
     if args.every_auto {
         options.push(quote!(every_auto: true));
     }
-    if let Some((ms, _)) = args.mtbf_ms {
+    if let Some(text) = &args.mtbf {
+        let ms = millis(text);
         options.push(quote!(mtbf_ms: ::core::option::Option::Some(#ms)));
     }
     if let Some(n) = args.every_iters {
@@ -401,13 +406,15 @@ fn function_static(
     if let Some(signals) = &args.signals {
         options.push(quote!(signals: ::core::option::Option::Some(&[#(#signals),*])));
     }
-    if let Some(ms) = args.grace_ms {
+    if let Some(text) = &args.grace {
+        let ms = millis(text);
         options.push(quote!(grace_ms: ::core::option::Option::Some(#ms)));
     }
     if let Some(background) = args.background {
         options.push(quote!(background: ::core::option::Option::Some(#background)));
     }
-    if let Some(ms) = args.expire_ms {
+    if let Some(text) = &args.expire {
+        let ms = millis(text);
         options.push(quote!(expire_ms: ::core::option::Option::Some(#ms)));
     }
     let loop_shape = &model.loop_shape;
