@@ -1,7 +1,8 @@
 //! Proves that SIGINT, SIGTERM and SIGUSR1 make a run save at the next
 //! iteration boundary and exit with 128 + signal, saying where it stopped,
 //! and that the rerun resumes there and finishes with the uninterrupted
-//! result.
+//! result; and that a second Ctrl-C exits at once with one line naming the
+//! checkpoint a rerun resumes from.
 
 mod common;
 
@@ -61,4 +62,70 @@ fn sigterm_saves_and_exits_143() {
 #[test]
 fn sigusr1_saves_and_exits_138() {
     stops_saves_and_resumes(libc::SIGUSR1, "SIGUSR1");
+}
+
+/// Runs `sum 40` with a second per iteration and a save after every one
+/// (`CHECKPOINT_EVERY`), waits for `saves` checkpoints, then presses Ctrl-C
+/// twice while an iteration is still running: the run cannot reach a save
+/// point before the second one. Returns the run's end and its directory.
+fn ctrl_c_twice(saves: u64) -> (common::Finished, tempfile::TempDir) {
+    let dir = temp_dir();
+    let mut running = Running::spawn(
+        command("sum", dir.path(), &["40", "--delay-ms", "1000"]).env("CHECKPOINT_EVERY", "1ms"),
+    );
+    running.wait_for_handler(libc::SIGINT, Duration::from_secs(30));
+    running.wait_until("the checkpoints", Duration::from_secs(30), || {
+        let newest = generations(dir.path()).iter().map(|g| g.number).max();
+        newest.unwrap_or(0) >= saves
+    });
+    running.signal(libc::SIGINT, "SIGINT");
+    std::thread::sleep(Duration::from_millis(100));
+    running.signal(libc::SIGINT, "SIGINT");
+    (running.wait(Duration::from_secs(30)), dir)
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_naming_the_checkpoint_a_rerun_resumes_from() {
+    let (stopped, dir) = ctrl_c_twice(2);
+    assert_eq!(stopped.status.code(), Some(130), "{}", stopped.describe());
+    let line = stopped
+        .stderr
+        .lines()
+        .find(|line| line.contains("second Ctrl-C"))
+        .unwrap_or_else(|| panic!("no line for the second Ctrl-C\n{}", stopped.describe()));
+    let newest = generations(dir.path())
+        .into_iter()
+        .max_by_key(|g| g.number)
+        .expect("the checkpoints stay");
+    assert!(
+        line.starts_with(
+            "checkpoint: second Ctrl-C: stopped at once without saving; a rerun resumes from "
+        ) && line.contains(&newest.path.display().to_string())
+            && line.contains("(iteration "),
+        "the line names the newest checkpoint, {}, and where it stands: {line}",
+        newest.path.display()
+    );
+
+    let resumed = run_ok(&mut command("sum", dir.path(), &["40", "--delay-ms", "0"]));
+    assert_eq!(resumed.result(), "820", "{}", resumed.describe());
+    assert!(
+        resumed
+            .stderr
+            .contains(&format!("from {}", newest.path.display())),
+        "the rerun resumes from the file the line named\n{}",
+        resumed.describe()
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_before_any_save_says_a_rerun_starts_over() {
+    let (stopped, _dir) = ctrl_c_twice(0);
+    assert_eq!(stopped.status.code(), Some(130), "{}", stopped.describe());
+    assert!(
+        stopped.stderr.contains(
+            "checkpoint: second Ctrl-C: stopped at once without saving; sum::sum has no checkpoint yet, so a rerun starts it from the beginning"
+        ),
+        "{}",
+        stopped.describe()
+    );
 }

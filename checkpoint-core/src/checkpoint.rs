@@ -558,6 +558,8 @@ impl CheckpointBuilder {
                     writer: None,
                 });
                 checkpoint.active = Some(signals::ActiveRun::begin(&checkpoint.options.signals));
+                // Until it restores or saves, a second Ctrl-C says so.
+                signals::LAST_WORDS.starts_over(&checkpoint.label);
                 // The explicit API marks no loops: watched for the signal
                 // deadline only.
                 watchdog::watch_signals_only(checkpoint.due.watched(), &checkpoint.label);
@@ -1120,6 +1122,7 @@ impl Checkpoint {
     /// Says that the run resumed, and where: one line, and a `tracing`
     /// event. A checkpoint saved inside loops names the iteration.
     fn announce_restore(&self, header: &Header, path: &Path) {
+        signals::LAST_WORDS.resumes_from(path, header);
         if header.position.is_empty() {
             report::info(format_args!(
                 "resumed {} from {} (save {})",

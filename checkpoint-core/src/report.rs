@@ -47,6 +47,17 @@ pub(crate) fn error(message: Arguments<'_>) {
     line("error", message);
 }
 
+/// What a save holds, for messages: where its loops stood, or for the
+/// explicit API, which has no loops, its count (`save 12`).
+pub(crate) fn describe_save(header: &crate::format::Header) -> String {
+    // The explicit API has no loop positions: it names its saves by count.
+    if header.position.is_empty() {
+        format!("save {}", header.save_count)
+    } else {
+        describe_position(&header.position)
+    }
+}
+
 /// Where a loop stands, for messages: `iteration 3 of 10 / 7`.
 pub(crate) fn describe_position(position: &[crate::format::LoopPosition]) -> String {
     if position.is_empty() {

@@ -16,6 +16,7 @@ use crate::clock;
 use crate::error::{Error, Result};
 use crate::format::{self, Codec, Header};
 use crate::report;
+use crate::signals;
 
 /// A serialized state on its way to disk.
 pub(crate) struct Job {
@@ -66,6 +67,7 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
         };
     let start = format::finish_file(&header, &mut file, job.room)?;
     let path = store.write_generation(job.number, &file[start..])?;
+    signals::LAST_WORDS.resumes_from(&path, &header);
     if let Err(err) = store.prune(job.keep) {
         report::warn(format_args!("{err}"));
     }
@@ -84,14 +86,9 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
         "saved"
     );
     if job.announce && line_allowed() {
-        // The explicit API has no loop positions: it names its saves by count.
-        let what = if header.position.is_empty() {
-            format!("save {}", header.save_count)
-        } else {
-            report::describe_position(&header.position)
-        };
         report::info(format_args!(
-            "saved {what} to {} ({} in {:.1} ms)",
+            "saved {} to {} ({} in {:.1} ms)",
+            report::describe_save(&header),
             written.path.display(),
             report::bytes(written.bytes),
             written.took.as_secs_f64() * 1e3
