@@ -59,7 +59,7 @@ pub mod __private;
 pub mod __fuzz;
 
 pub use checkpoint::{Checkpoint, CheckpointBuilder, Stats};
-pub use checkpoint_derive::checkpointed;
+pub use checkpoint_macros::checkpointed;
 pub use duration::{DurationError, parse_duration};
 pub use error::{CorruptReason, Error, Result};
 pub use options::{

@@ -1,7 +1,7 @@
 //! Expansion snapshots: each `tests/expand/NAME.rs` is expanded by the
 //! macro's own code (its modules are compiled into this test) and compared
 //! with `tests/expand/NAME.expanded.rs`, the code `cargo expand` would show.
-//! `UPDATE_SNAPSHOTS=1 cargo test -p checkpoint-derive --test expand`
+//! `UPDATE_SNAPSHOTS=1 cargo test -p checkpoint-macros --test expand`
 //! rewrites the snapshots; read the diff before committing it.
 
 #[path = "../src/args.rs"]

@@ -1,6 +1,6 @@
 //! Compile-fail tests: each file in `tests/ui/` makes one mistake and its
 //! `.stderr` holds the one error it must produce, spanned on the user's
-//! code. Regenerate with `TRYBUILD=overwrite cargo test -p checkpoint-derive --test ui`,
+//! code. Regenerate with `TRYBUILD=overwrite cargo test -p checkpoint-macros --test ui`,
 //! then read every changed `.stderr`.
 
 #[test]
