@@ -51,7 +51,7 @@ fn main() {
 RUST
 cargo build --quiet
 bin="$CARGO_TARGET_DIR/debug/walker"
-expected='Walker { position: 199, steps: 300 }'
+expected='Walker { position: 300, steps: 300 }'
 
 "$bin" 300 10 > out.txt 2> err.txt &
 pid=$!

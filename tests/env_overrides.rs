@@ -190,3 +190,40 @@ fn a_bad_every_is_a_warning_that_says_what_is_accepted() {
         finished.describe()
     );
 }
+
+#[test]
+fn relative_directories_are_made_in_the_working_directory() {
+    // The README's demos run with the default `.checkpoints` in a fresh
+    // checkout: a relative directory, and its missing parents, are made
+    // where the program runs.
+    for relative in [None, Some("runs/checkpoints")] {
+        let work = temp_dir();
+        let mut command = command("sum", work.path(), &["400", "--delay-ms", "5"]);
+        command.current_dir(work.path());
+        match relative {
+            None => command.env_remove("CHECKPOINT_DIR"),
+            Some(dir) => command.env("CHECKPOINT_DIR", dir),
+        };
+        let dir = work.path().join(relative.unwrap_or(".checkpoints"));
+        let mut running = Running::spawn(&mut command);
+        running.wait_until(
+            &format!("a checkpoint in {}", dir.display()),
+            Duration::from_secs(30),
+            || !generations(&dir).is_empty(),
+        );
+        let killed = running.kill();
+        assert!(
+            killed.warnings().is_empty(),
+            "{relative:?}: no warning\n{}",
+            killed.describe()
+        );
+        let resumed = run_ok(&mut command);
+        assert_eq!(resumed.result(), EXPECTED, "{}", resumed.describe());
+        assert!(
+            resumed.resumed_at().is_some_and(|at| at > 0),
+            "{relative:?}: the rerun resumes from {}\n{}",
+            dir.display(),
+            resumed.describe()
+        );
+    }
+}

@@ -452,13 +452,17 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
 fn create_dir_durably(fs: &dyn FileSystem, dir: &Path) -> std::io::Result<()> {
     let mut missing = Vec::new();
     for ancestor in dir.ancestors() {
+        // The working directory, above a relative path (`.checkpoints`).
+        if ancestor.as_os_str().is_empty() {
+            break;
+        }
         let exists = match fs.exists(ancestor) {
             Ok(exists) => exists,
             // A file above it: found when the walk gets there.
             Err(err) if err.kind() == std::io::ErrorKind::NotADirectory => false,
             Err(err) => return Err(err),
         };
-        if ancestor.as_os_str().is_empty() || exists {
+        if exists {
             // `CHECKPOINT_DIR=results.csv`: say what it is, not that the
             // disk may be full.
             if let Some(kind) = fs.not_a_directory(ancestor)? {

@@ -59,6 +59,7 @@ pub fn command_at(program: &Path, dir: &Path, args: &[&str]) -> Command {
     command
         .args(args)
         .env("CHECKPOINT_DIR", dir)
+        .env_remove("CHECKPOINT_EVERY")
         .env_remove("CHECKPOINT_FRESH")
         .env_remove("CHECKPOINT_DISABLE")
         .env_remove("CHECKPOINT_QUIET")
