@@ -28,7 +28,7 @@ struct Walker {
     steps: u64,
 }
 
-#[checkpointed(every = "50ms")]
+#[checkpointed(every = "50ms", key = (n))]
 fn walk(n: u64, delay_ms: u64) -> Walker {
     #[state]
     let mut walker = Walker { position: 0, steps: 0 };
