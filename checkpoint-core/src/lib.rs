@@ -3,6 +3,21 @@
 //! up its state `#[state]`; run it again after an interruption and it
 //! resumes mid-loop, returning exactly what an uninterrupted run returns.
 //!
+//! # Add it
+//!
+//! ```toml
+//! [dependencies]
+//! checkpoint-core = "0.1"
+//! # Only to derive Serialize/Deserialize on your own state types:
+//! serde = { version = "1", features = ["derive"] }
+//! ```
+//!
+//! (Until it is on crates.io: `checkpoint-core = { git = "..." }` with the
+//! repository's URL.) The `checkpoint` command that lists, shows, verifies
+//! and removes checkpoints is the `checkpoint-tool` crate.
+//!
+//! # Mark the state
+//!
 //! ```
 //! use checkpoint_core::checkpointed;
 //!
@@ -20,10 +35,61 @@
 //! # std::fs::remove_dir_all(&dir).ok();
 //! ```
 //!
-//! Check that a function resumes exactly with one test: [`verify`] runs it
-//! uninterrupted, resumes it from a spread of its saves, and compares.
+//! `#[state]` goes on every local whose value must survive from one
+//! iteration to the next: accumulators, the RNG, the growing result, the
+//! cursor of a `while` loop, a model's weights. Not on the arguments (they
+//! are the run's key: other arguments are another run), nor on values
+//! computed inside the loop. Each `#[state]` type needs serde's
+//! `Serialize` and `Deserialize`.
 //!
-//! The same runtime works without the macro: see [`Checkpoint`].
+//! # Save points
+//!
+//! The outermost loop that changes a `#[state]` local is a *save point*:
+//! at the end of an iteration, when a save is due (every 30 s by default),
+//! the `#[state]` locals and the loop's position are written atomically
+//! (postcard, zstd, a CRC-32, a temporary file fsynced and renamed; two
+//! generations kept). A rerun restores them and goes on with the next
+//! iteration. On SIGINT, SIGTERM or SIGUSR1 the run saves at the end of the
+//! iteration and exits with 128 + signal. A normal return removes the
+//! checkpoint. A value the macro cannot prove is restored exactly (a
+//! `let mut` changed in the loop but not `#[state]`, a `HashMap` iterated
+//! at a save point, ...) is a compile error naming the local, the loop and
+//! the fix.
+//!
+//! # Check that it resumes exactly
+//!
+//! One test: [`verify`] runs the function uninterrupted, resumes it from a
+//! spread of its saves (in memory), and panics naming the first `#[state]`
+//! local that differs. It catches what syntax cannot see (interior
+//! mutability, a helper that reads the clock).
+//!
+//! ```
+//! # use checkpoint_core::checkpointed;
+//! # #[checkpointed(every_iters = 1000)]
+//! # fn factorial(n: u64) -> u128 {
+//! #     #[state] let mut prod: u128 = 1;
+//! #     for i in 1..=n as u128 { prod *= i; }
+//! #     prod
+//! # }
+//! let verified = checkpoint_core::verify(|| factorial(20));
+//! assert!(verified.resumes > 0);
+//! ```
+//!
+//! # Options
+//!
+//! The options of the attribute (`every = "5 minutes"`, `every_iters`,
+//! `every = "auto"` with `mtbf`, `signals`, `grace`, `keep`, `expire`,
+//! `dir`, `key`, `strict`, ...) are listed on [`checkpointed`]; durations
+//! are read by [`parse_duration`]. Operators override them without
+//! recompiling: `CHECKPOINT_DIR` (a directory, or `s3://`, `gs://`,
+//! `az://` with the `object-store` feature), `CHECKPOINT_EVERY`,
+//! `CHECKPOINT_FRESH=1`, `CHECKPOINT_DISABLE=1`, `CHECKPOINT_WAIT=1`,
+//! `CHECKPOINT_QUIET=1`.
+//!
+//! # Without the macro
+//!
+//! The same runtime works by hand, for loops the macro cannot see (a
+//! state machine, a callback): see [`Checkpoint`].
 
 #![deny(missing_docs)]
 

@@ -225,14 +225,14 @@ impl SavePolicy {
 
 impl std::fmt::Display for SavePolicy {
     /// How often a run saves, for people: `every 30.0 s`,
-    /// `every 1000 iterations`, `every 1.0 min or 500 iterations`,
+    /// `every 1000 iterations`, `every 5.0 min or 500 iterations`,
     /// `auto (MTBF 24.0 h)`.
     ///
     /// ```
     /// use checkpoint_core::SavePolicy;
     /// use std::time::Duration;
-    /// let policy = SavePolicy::every(Duration::from_secs(60)).and_every_iters(500);
-    /// assert_eq!(policy.to_string(), "every 1.0 min or 500 iterations");
+    /// let policy = SavePolicy::every(Duration::from_secs(300)).and_every_iters(500);
+    /// assert_eq!(policy.to_string(), "every 5.0 min or 500 iterations");
     /// ```
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.mtbf, self.every, self.every_iters) {
