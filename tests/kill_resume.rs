@@ -191,6 +191,21 @@ fn primes_survives_repeated_sigkill() {
     });
 }
 
+/// A rayon workload: each iteration of the save point runs a chunk on
+/// every core; the float sum is combined in index order, so the result is
+/// bit-identical however the threads were scheduled and wherever the kills
+/// landed.
+#[test]
+fn parallel_survives_repeated_sigkill() {
+    kill_repeatedly_then_finish(&Torture {
+        example: "parallel",
+        n: 300,
+        delay_ms: 3,
+        kills: 6,
+        kill_after_ms: (50, 700),
+    });
+}
+
 #[test]
 fn sum_survives_repeated_sigkill() {
     kill_repeatedly_then_finish(&Torture {

@@ -96,17 +96,64 @@ pub fn build<'a>(block: &'a Block, errors: &mut Vec<syn::Error>) -> Model<'a> {
     };
     walker.visit_block(block);
     for state in &walker.model.state {
-        if !state.seen {
-            walker.errors.push(syn::Error::new(
+        if state.seen {
+            continue;
+        }
+        let error = match changed_in_closure(block, &state.ident) {
+            // `(0..n).into_par_iter().for_each(|i| total += ...)`: the
+            // calls of a closure are no iterations the macro can save at.
+            Some(change) => {
+                let mut error = syn::Error::new(
+                    state.ident.span(),
+                    format!(
+                        "the #[state] local `{0}` is changed only inside a closure, and a closure's calls are no loop iterations the macro can save at: a save point is a `for`, `while` or `loop` of the function itself. For parallel work (rayon's `par_iter`), make the save point a sequential loop over chunks, run each chunk in parallel inside one iteration, and combine the chunk's results into `{0}` after it, in order",
+                        state.ident
+                    ),
+                );
+                error.combine(syn::Error::new(
+                    change,
+                    format!("`{}` is changed here, inside a closure", state.ident),
+                ));
+                error
+            }
+            None => syn::Error::new(
                 state.ident.span(),
                 format!(
                     "no loop changes the #[state] local `{}`, so no save point saves it: a save happens at the end of an iteration of a loop that changes state, and saves the #[state] locals declared before that loop; declare it before the loop that changes it, or drop #[state] if it never changes",
                     state.ident
                 ),
-            ));
-        }
+            ),
+        };
+        walker.errors.push(error);
     }
     walker.model
+}
+
+/// Where a closure in `block` changes `name`, if one does.
+fn changed_in_closure(block: &Block, name: &Ident) -> Option<Span> {
+    struct Closures {
+        target: [Target; 1],
+        found: Option<Span>,
+    }
+    impl<'ast> Visit<'ast> for Closures {
+        fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
+            if self.found.is_none() {
+                self.found = changes::in_expr(&closure.body, &self.target)
+                    .first()
+                    .map(|&(_, span)| span);
+            }
+        }
+    }
+    let mut closures = Closures {
+        target: [Target {
+            name: name.clone(),
+            mutable: true,
+            reference: false,
+        }],
+        found: None,
+    };
+    closures.visit_block(block);
+    closures.found
 }
 
 struct Binding {
@@ -622,13 +669,20 @@ fn reject_state_inside(tokens: TokenStream, place: &str, errors: &mut Vec<syn::E
             TokenTree::Group(group) => {
                 if previous_pound && group.delimiter() == proc_macro2::Delimiter::Bracket {
                     let inner: Vec<TokenTree> = group.stream().into_iter().collect();
-                    if let [TokenTree::Ident(ident)] = inner.as_slice()
-                        && ident == "state"
-                    {
-                        errors.push(syn::Error::new(
-                            group.span(),
-                            format!("#[state] is not supported {place}: only locals of the checkpointed function itself can be saved"),
-                        ));
+                    match inner.as_slice() {
+                        [TokenTree::Ident(ident)] if ident == "state" => {
+                            errors.push(syn::Error::new(
+                                group.span(),
+                                format!("#[state] is not supported {place}: only locals of the checkpointed function itself can be saved"),
+                            ));
+                        }
+                        [TokenTree::Ident(ident), TokenTree::Group(_)] if ident == "checkpoint" => {
+                            errors.push(syn::Error::new(
+                                group.span(),
+                                format!("#[checkpoint(...)] is not supported on a loop {place}: a save point is a loop of the checkpointed function itself, and a closure may run later or on other threads (as rayon's `par_iter` does); make the save point a sequential loop of the function and run the parallel work inside its iterations"),
+                            ));
+                        }
+                        _ => {}
                     }
                 } else {
                     reject_state_inside(group.stream(), place, errors);
