@@ -37,7 +37,9 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
         loop_titles: &["while (found.len() as u64) < n"],
         loop_parents: &[4294967295u32],
         options: ::checkpoint_core::__private::FunctionOptions {
-            every_ms: ::core::option::Option::Some(250u64),
+            every_ms: ::core::option::Option::Some(
+                ::checkpoint_core::__private::duration_ms("250ms"),
+            ),
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
     };

@@ -42,7 +42,9 @@ impl<'a> Corpus<'a> {
             loop_titles: &["for word in &self.words"],
             loop_parents: &[4294967295u32],
             options: ::checkpoint_core::__private::FunctionOptions {
-                every_ms: ::core::option::Option::Some(10000u64),
+                every_ms: ::core::option::Option::Some(
+                    ::checkpoint_core::__private::duration_ms("10s"),
+                ),
                 ..::checkpoint_core::__private::FunctionOptions::DEFAULT
             },
         };

@@ -37,7 +37,9 @@ fn two_phases(n: usize) -> u64 {
         loop_titles: &["for i in 0..n as u64", "for square in &squares"],
         loop_parents: &[4294967295u32, 4294967295u32],
         options: ::checkpoint_core::__private::FunctionOptions {
-            every_ms: ::core::option::Option::Some(30000u64),
+            every_ms: ::core::option::Option::Some(
+                ::checkpoint_core::__private::duration_ms("30s"),
+            ),
             keep: ::core::option::Option::Some(3usize),
             ..::checkpoint_core::__private::FunctionOptions::DEFAULT
         },
