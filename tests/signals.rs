@@ -129,3 +129,49 @@ fn a_second_ctrl_c_before_any_save_says_a_rerun_starts_over() {
         stopped.describe()
     );
 }
+
+/// With a save due every millisecond and no pause, saves are handed to a
+/// disk that is still writing the previous one (the unit tests in
+/// `writer.rs` hold the disk to show the superseding itself); a signal
+/// still saves the newest state and waits for it: the rerun resumes
+/// exactly where the stop line says, from the file it names.
+#[test]
+fn a_signal_saves_the_newest_state_while_saves_are_superseded() {
+    let dir = temp_dir();
+    let args = ["100000000", "--delay-ms", "0"];
+    let mut running =
+        Running::spawn(command("sum", dir.path(), &args).env("CHECKPOINT_EVERY", "1ms"));
+    running.wait_until("a few saves", Duration::from_secs(30), || {
+        generations(dir.path()).iter().any(|g| g.number >= 5)
+    });
+    running.signal(libc::SIGTERM, "SIGTERM");
+    let stopped = running.wait(Duration::from_secs(30));
+    assert_eq!(stopped.status.code(), Some(143), "{}", stopped.describe());
+    let line = stopped
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("checkpoint: stopped "))
+        .unwrap_or_else(|| panic!("no `stopped` line\n{}", stopped.describe()));
+    // "stopped sum::sum on SIGTERM at iteration K of N; saved to FILE; ..."
+    let place = line
+        .split(" at ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .expect("the place");
+    let file = line
+        .split("saved to ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .expect("the file");
+
+    let mut rerun = Running::spawn(&mut command("sum", dir.path(), &args));
+    rerun.wait_for_stderr("checkpoint: resumed", Duration::from_secs(30));
+    let resumed = rerun.kill();
+    assert!(
+        resumed
+            .stderr
+            .contains(&format!("resumed sum::sum at {place} from {file} ")),
+        "the rerun resumes at {place} from {file}, the newest state the signal saved\n{}",
+        resumed.describe()
+    );
+}

@@ -14,6 +14,8 @@ use std::path::Path;
 
 use checkpoint_core::checkpointed;
 use num_bigint::BigUint;
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 /// Dependent multiply-rotate rounds per iteration of the hot loop: about
@@ -60,6 +62,57 @@ pub fn checkpointed_loop_every_iteration(n: u64) -> u64 {
         x = body(x, i);
     }
     x
+}
+
+/// Spins of the Ising chain: a ring of this many sites.
+const ISING_SITES: usize = 1 << 12;
+
+/// The Metropolis acceptance of a flip that raises the energy by 4 (in
+/// units of J, at β = 0.4): `exp(-1.6)` as a threshold on 32 random bits.
+const ISING_ACCEPT_4: u32 = (0.201_896_517_994_655_4 * 4_294_967_296.0) as u32;
+
+/// One Metropolis step on a 1-D Ising ring: pick a site, flip it if that
+/// lowers the energy or with probability `exp(-β ΔE)`. About 10 ns: two
+/// ChaCha draws, three lattice loads, a compare.
+#[inline(always)]
+pub fn metropolis_step(rng: &mut ChaCha8Rng, spins: &mut [i8]) {
+    let site = (rng.next_u32() as usize) & (ISING_SITES - 1);
+    let left = spins[(site + ISING_SITES - 1) & (ISING_SITES - 1)];
+    let right = spins[(site + 1) & (ISING_SITES - 1)];
+    let delta = 2 * i32::from(spins[site]) * (i32::from(left) + i32::from(right));
+    let draw = rng.next_u32();
+    if delta <= 0 || (delta == 4 && draw < ISING_ACCEPT_4) {
+        spins[site] = -spins[site];
+    }
+}
+
+/// The magnetization of the ring: the result of the Ising runs.
+fn magnetization(spins: &[i8]) -> i64 {
+    spins.iter().map(|&s| i64::from(s)).sum()
+}
+
+/// `steps` Metropolis steps as a user writes them before adding checkpoints.
+pub fn ising_plain(steps: u64) -> i64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let mut spins = vec![1_i8; ISING_SITES];
+    for _ in 0..steps {
+        metropolis_step(&mut rng, &mut spins);
+    }
+    magnetization(&spins)
+}
+
+/// The same steps, checkpointed with the default policy: the RNG and the
+/// lattice are the state.
+#[checkpointed]
+pub fn ising_checkpointed(steps: u64) -> i64 {
+    #[state]
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    #[state]
+    let mut spins = vec![1_i8; ISING_SITES];
+    for _ in 0..steps {
+        metropolis_step(&mut rng, &mut spins);
+    }
+    magnetization(&spins)
 }
 
 /// Whether `candidate` has no divisor among the primes `found` so far.
@@ -223,6 +276,8 @@ mod tests {
         unsafe { std::env::set_var("CHECKPOINT_QUIET", "1") };
         assert_eq!(checkpointed_loop(1000), plain_loop(1000));
         assert_eq!(checkpointed_loop_every_iteration(50), plain_loop(50));
+        assert_eq!(ising_checkpointed(100_000), ising_plain(100_000));
+        assert_ne!(ising_plain(100_000), ISING_SITES as i64, "some spins flip");
         let primes = primes_checkpointed(50);
         assert_eq!(primes.len(), 50);
         assert_eq!(primes[49], 229);

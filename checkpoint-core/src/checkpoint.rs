@@ -110,6 +110,10 @@ pub struct Stats {
     pub stall_time: Duration,
     /// How long the latest completed write took.
     pub last_write: Duration,
+    /// Saves replaced by a newer one before the disk was free: the loop
+    /// handed over a new state while the previous save was still being
+    /// written and another waited its turn. Never written, never reported.
+    pub superseded: u64,
 }
 
 /// A restored checkpoint: the decoded state and its header.
@@ -402,7 +406,9 @@ impl CheckpointBuilder {
     }
 
     /// Compress and write saves on a writer thread, so the loop pays only
-    /// for serializing the state (default: on).
+    /// for serializing the state and never waits for the disk (default:
+    /// on; see [`Checkpoint::save`]). Off: each save is durable before the
+    /// loop goes on, for iterations with effects outside the state.
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
@@ -694,8 +700,17 @@ impl Checkpoint {
     ///
     /// With background writes (the default) it returns once the state is
     /// serialized; the file is compressed, written and synced on a writer
-    /// thread. [`Checkpoint::flush`] waits until it is on disk; the next
-    /// save, [`Checkpoint::finish`] and dropping the checkpoint do too.
+    /// thread, and the loop never waits for the disk: while a save is
+    /// being written, the next waits its turn, and a newer one replaces a
+    /// waiting one (it is superseded, never written: [`Stats::superseded`]).
+    /// So saving every iteration costs the loop only the serializing, and
+    /// the disk writes the newest state whenever it is free. A save counts
+    /// ([`Checkpoint::saves`]) only once it is durable. [`Checkpoint::flush`]
+    /// waits until the newest save is on disk; [`Checkpoint::finish`],
+    /// dropping the checkpoint and a signal do too. With
+    /// [`CheckpointBuilder::background`]`(false)` every save is durable
+    /// before this returns: for iterations with effects outside the state
+    /// (a file appended, a message sent) that must not run twice.
     ///
     /// ```
     /// # let dir = tempfile::tempdir()?;
@@ -737,20 +752,41 @@ impl Checkpoint {
         saved
     }
 
-    /// Waits for the save in flight, if any, and accounts for it.
+    /// Waits for the saves handed to the writer thread (the one being
+    /// written and the newest waiting its turn) and accounts for them.
     fn wait_for_writer(&mut self) -> Result<Option<PathBuf>> {
-        let outcome = self
+        let outcomes = self
             .storage
             .as_mut()
             .and_then(|storage| storage.writer.as_mut())
-            .and_then(Writer::wait);
-        if let Some(outcome) = outcome {
-            self.settle(outcome)?;
-        }
+            .map(Writer::wait)
+            .unwrap_or_default();
+        self.settle_all(outcomes)?;
         Ok(self.last_saved.clone())
     }
 
-    /// Ends the run successfully: waits for the save in flight, removes the
+    /// Accounts for the saves the writer thread finished, without waiting.
+    fn collect_finished(&mut self) -> Result<()> {
+        let outcomes = self
+            .storage
+            .as_mut()
+            .and_then(|storage| storage.writer.as_mut())
+            .map(Writer::finished)
+            .unwrap_or_default();
+        self.settle_all(outcomes)
+    }
+
+    fn settle_all(&mut self, outcomes: Vec<Result<Written>>) -> Result<()> {
+        let mut first_error = None;
+        for outcome in outcomes {
+            if let Err(err) = self.settle(outcome) {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Ends the run successfully: waits for the saves in flight, removes the
     /// run's checkpoints (unless asked to keep them), releases the lock and
     /// prints the summary.
     ///
@@ -849,6 +885,12 @@ impl Checkpoint {
     /// The run is over and complete: flush, then remove the checkpoints
     /// (unless kept) and the lock file.
     pub(crate) fn complete(&mut self) -> Result<()> {
+        if !self.options.keep_on_success
+            && let Some(writer) = self.storage.as_mut().and_then(|s| s.writer.as_mut())
+        {
+            // Its file would be removed at once: not worth a write.
+            writer.discard_waiting();
+        }
         let flushed = self.flush();
         if let Some(storage) = self.storage.take() {
             drop(storage.writer);
@@ -963,8 +1005,12 @@ impl Checkpoint {
             0 => String::new(),
             n => format!(" ({n} failed)"),
         };
+        let superseded = match self.stats.superseded {
+            0 => String::new(),
+            n => format!(", {n} superseded by a newer state while the disk was busy"),
+        };
         report::info(format_args!(
-            "summary of {} ({how}): {} save{}{failed}, {} written; checkpointing took {:.3} s of {:.3} s ({share:.2}%) of the computation's time, writes {:.3} s",
+            "summary of {} ({how}): {} save{}{failed}{superseded}, {} written; checkpointing took {:.3} s of {:.3} s ({share:.2}%) of the computation's time, writes {:.3} s",
             self.label,
             self.stats.saves,
             if self.stats.saves == 1 { "" } else { "s" },
@@ -978,6 +1024,7 @@ impl Checkpoint {
             run = %self.label,
             saves = self.stats.saves,
             failed_saves = self.stats.failed_saves,
+            superseded = self.stats.superseded,
             bytes_written = self.stats.bytes_written,
             stall_s = self.stats.stall_time.as_secs_f64(),
             elapsed_s = elapsed.as_secs_f64(),
@@ -1149,8 +1196,8 @@ impl Checkpoint {
     }
 
     /// Saves one generation: serializes `state` here, then compresses and
-    /// writes it, on the writer thread with `background`. Waits first for
-    /// the save in flight, if any. A failure is a warning (an error when
+    /// writes it, on the writer thread with `background` (never waiting for
+    /// it: see [`Checkpoint::save`]). A failure is a warning (an error when
     /// strict), now or when the background save is collected.
     pub(crate) fn save_at<V: Serialize + ?Sized>(
         &mut self,
@@ -1163,7 +1210,8 @@ impl Checkpoint {
             return Ok(());
         }
         let began = Instant::now();
-        self.wait_for_writer()?;
+        // Never wait for the writer thread: account for what it finished.
+        self.collect_finished()?;
         let header = Header {
             identity: self.identity.clone(),
             schema_fingerprint: schema,
@@ -1206,7 +1254,8 @@ impl Checkpoint {
         let Some(storage) = &mut self.storage else {
             return Ok(());
         };
-        let job = if background {
+        let mut outcome = None;
+        if background {
             if storage.writer.as_ref().is_none_or(Writer::is_dead) {
                 match Writer::spawn(Arc::clone(&storage.store)) {
                     Ok(writer) => storage.writer = Some(writer),
@@ -1217,13 +1266,18 @@ impl Checkpoint {
                 }
             }
             match storage.writer.as_mut() {
-                Some(writer) => writer.submit(job),
-                None => Some(job),
+                Some(writer) => {
+                    if let Some(superseded) = writer.submit(job) {
+                        // A newer state replaced it before the disk was free.
+                        self.stats.superseded += 1;
+                        self.spare = superseded.buffer;
+                    }
+                }
+                None => outcome = Some(writer::write(&storage.store, job)),
             }
         } else {
-            Some(job)
-        };
-        let outcome = job.map(|job| writer::write(&storage.store, job));
+            outcome = Some(writer::write(&storage.store, job));
+        }
         self.stats.stall_time += began.elapsed();
         match outcome {
             Some(outcome) => self.settle(outcome).map(drop),
@@ -1268,7 +1322,7 @@ impl Checkpoint {
 }
 
 impl Drop for Checkpoint {
-    /// Lets the save in flight complete, and reports how it went.
+    /// Lets the saves handed over complete, and reports how they went.
     fn drop(&mut self) {
         if let Err(err) = self.flush() {
             report::warn(format_args!("{err}"));

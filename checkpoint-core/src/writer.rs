@@ -1,13 +1,20 @@
 //! The second half of a save: compress the serialized state, assemble the
 //! file, write it durably as the next generation and prune old ones. A run
 //! does it either on its own thread or on a writer thread ([`Writer`]), so
-//! that the loop pays only for serializing the state. At most one save is
-//! in flight; the next waits for it.
+//! that the loop pays only for serializing the state.
+//!
+//! The loop never waits for the writer thread: at most one save is being
+//! written and at most one waits its turn. A save handed over while another
+//! waits replaces it (the newer state supersedes the older, which is never
+//! written), so however often a loop saves, the disk writes the newest
+//! state each time it is free. A save counts, and is reported, only once
+//! it is durable; flushing, finishing and a signal wait for the newest.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -118,22 +125,44 @@ pub(crate) fn writes_in_flight() -> usize {
     IN_FLIGHT.load(Ordering::SeqCst)
 }
 
-/// A thread that runs [`write`] for one run, one job at a time.
+/// A thread that runs [`write`] for one run, one job at a time, taking the
+/// newest job handed over ([`Writer::submit`]).
 pub(crate) struct Writer {
-    jobs: Option<Sender<Job>>,
+    shared: Arc<Shared>,
     results: Receiver<Result<Written>>,
     thread: Option<JoinHandle<()>>,
-    in_flight: bool,
+    /// Jobs handed over whose result has not been collected.
+    outstanding: usize,
+    dead: bool,
+}
+
+/// The job waiting for the thread, shared with it.
+struct Shared {
+    slot: Mutex<Slot>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Slot {
+    waiting: Option<Job>,
+    /// The thread is waiting for a job (a hand-over must wake it).
+    idle: bool,
+    /// No more jobs: the thread ends once the waiting one is written.
+    closed: bool,
 }
 
 impl Writer {
     pub(crate) fn spawn(store: Arc<Store>) -> std::io::Result<Writer> {
-        let (jobs, inbox) = mpsc::channel::<Job>();
+        let shared = Arc::new(Shared {
+            slot: Mutex::new(Slot::default()),
+            wake: Condvar::new(),
+        });
         let (outbox, results) = mpsc::channel();
+        let theirs = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("checkpoint-writer".into())
             .spawn(move || {
-                for job in inbox {
+                while let Some(job) = theirs.next_job() {
                     let written = write(&store, job);
                     IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
                     if outbox.send(written).is_err() {
@@ -142,68 +171,264 @@ impl Writer {
                 }
             })?;
         Ok(Writer {
-            jobs: Some(jobs),
+            shared,
             results,
             thread: Some(thread),
-            in_flight: false,
+            outstanding: 0,
+            dead: false,
         })
     }
 
-    /// Hands `job` to the thread. Call [`Writer::wait`] first if a save is
-    /// in flight. Gives the job back if the thread is gone.
+    /// Hands `job` to the thread without waiting. If a job is still waiting
+    /// its turn, `job` replaces it and the older one comes back (its state
+    /// is superseded: never written); its buffer can be reused.
     pub(crate) fn submit(&mut self, job: Job) -> Option<Job> {
-        debug_assert!(!self.in_flight, "at most one save in flight");
-        let Some(jobs) = &self.jobs else {
-            return Some(job);
-        };
-        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
-        match jobs.send(job) {
-            Ok(()) => {
-                self.in_flight = true;
-                None
+        let mut slot = self.shared.lock();
+        let superseded = slot.waiting.replace(job);
+        if superseded.is_none() {
+            self.outstanding += 1;
+            IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        }
+        if slot.idle {
+            self.shared.wake.notify_one();
+        }
+        superseded
+    }
+
+    /// The results of the saves that finished since the last call, without
+    /// waiting.
+    pub(crate) fn finished(&mut self) -> Vec<Result<Written>> {
+        let mut done = Vec::new();
+        while self.outstanding > 0 {
+            match self.results.try_recv() {
+                Ok(result) => {
+                    self.outstanding -= 1;
+                    done.push(result);
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    done.push(Err(self.died()));
+                    break;
+                }
             }
-            Err(mpsc::SendError(job)) => {
-                IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-                Some(job)
+        }
+        done
+    }
+
+    /// Waits for every save handed over (the one being written and the one
+    /// waiting its turn) and returns how they went, oldest first. A writer
+    /// thread that died (a panic) is an error naming the cause, and its
+    /// saves count as failed; the next save starts a new thread.
+    pub(crate) fn wait(&mut self) -> Vec<Result<Written>> {
+        let mut done = Vec::new();
+        while self.outstanding > 0 {
+            match self.results.recv() {
+                Ok(result) => {
+                    self.outstanding -= 1;
+                    done.push(result);
+                }
+                Err(_) => {
+                    done.push(Err(self.died()));
+                    break;
+                }
             }
+        }
+        done
+    }
+
+    /// Drops the save waiting its turn, if any (the run completed: its file
+    /// would be removed at once).
+    pub(crate) fn discard_waiting(&mut self) {
+        if self.shared.lock().waiting.take().is_some() {
+            self.outstanding -= 1;
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         }
     }
 
-    /// Waits for the save in flight, if any, and returns how it went. A
-    /// writer thread that died (a panic) is an error naming the cause, and
-    /// the save counts as failed; the next save starts a new thread.
-    pub(crate) fn wait(&mut self) -> Option<Result<Written>> {
-        if !std::mem::take(&mut self.in_flight) {
-            return None;
-        }
-        Some(self.results.recv().unwrap_or_else(|_| {
-            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-            self.jobs = None;
-            let cause = match self.thread.take().map(JoinHandle::join) {
-                Some(Err(panic)) => panic
-                    .downcast_ref::<&str>()
-                    .map(|text| (*text).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "it panicked".to_owned()),
-                _ => "it stopped".to_owned(),
-            };
-            Err(Error::Writer(cause))
-        }))
+    /// The thread is gone: its saves are lost, and the cause is the error.
+    fn died(&mut self) -> Error {
+        IN_FLIGHT.fetch_sub(self.outstanding, Ordering::SeqCst);
+        self.outstanding = 0;
+        self.dead = true;
+        let cause = match self.thread.take().map(JoinHandle::join) {
+            Some(Err(panic)) => panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "it panicked".to_owned()),
+            _ => "it stopped".to_owned(),
+        };
+        Error::Writer(cause)
     }
 
     /// Whether the thread is gone (after a panic): the run needs a new one.
     pub(crate) fn is_dead(&self) -> bool {
-        self.jobs.is_none()
+        self.dead
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next job for the thread; `None` once closed with nothing left.
+    fn next_job(&self) -> Option<Job> {
+        let mut slot = self.lock();
+        loop {
+            if let Some(job) = slot.waiting.take() {
+                slot.idle = false;
+                return Some(job);
+            }
+            if slot.closed {
+                return None;
+            }
+            slot.idle = true;
+            slot = self.wake.wait(slot).unwrap_or_else(PoisonError::into_inner);
+        }
     }
 }
 
 impl Drop for Writer {
-    /// Lets the save in flight complete: closing the channel ends the
-    /// thread's loop after its current job.
+    /// Lets the saves handed over complete, then ends the thread.
     fn drop(&mut self) {
-        self.jobs = None;
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_one();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use crate::Checkpoint;
+    use crate::format::{self, Limits};
+    use crate::store::FileSystem;
+    use crate::store::sim::Sim;
+
+    /// The checkpoints go to the simulated disk; the run's lock, to this
+    /// real directory of the same path.
+    fn run(sim: &Sim, dir: &Path) -> Checkpoint {
+        Checkpoint::builder("coalesce")
+            .dir(dir)
+            .keep_on_success(true)
+            .file_system(Arc::new(sim.clone()))
+            .open()
+            .expect("open")
+    }
+
+    /// The state of the newest generation file, on every disk a power
+    /// loss now may leave (read directly: the run still holds its lock).
+    fn after_a_crash(sim: &Sim, dir: &Path) -> Vec<Option<u64>> {
+        sim.after_power_loss()
+            .iter()
+            .map(|disk| {
+                let newest = disk
+                    .list(dir)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|entry| {
+                        let name = entry.name.to_str()?.to_owned();
+                        let (_, number) = crate::store::split_generation_name(&name)?;
+                        Some((number, name))
+                    })
+                    .max()?;
+                let bytes = disk.read(&dir.join(newest.1)).expect("read");
+                let limits = Limits::default();
+                let (header, payload) = format::decode_file(&bytes, &limits).expect("intact");
+                Some(format::decode_state(&header, payload, &limits).expect("decode"))
+            })
+            .collect()
+    }
+
+    /// Opens the held fsyncs when dropped: a failing test must not leave
+    /// the writer thread, and the checkpoint's drop, waiting forever.
+    struct Release(Sim);
+
+    impl Drop for Release {
+        fn drop(&mut self) {
+            self.0.release_file_syncs();
+        }
+    }
+
+    #[test]
+    fn a_busy_disk_never_makes_a_save_wait_and_only_durable_saves_count() {
+        let sim = Sim::new();
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        let mut checkpoint = run(&sim, dir);
+        let release = Release(sim.clone());
+        sim.hold_file_syncs();
+        checkpoint.save(&1_u64).expect("save");
+        // The writer thread is in the fsync of save 1, which cannot end.
+        sim.wait_for_held_syncs(1);
+        for state in 2..=5_u64 {
+            // Returns at once: a held fsync would block it forever otherwise.
+            checkpoint.save(&state).expect("save");
+        }
+        let stats = checkpoint.stats();
+        assert_eq!(
+            stats.saves, 0,
+            "no save is durable yet, so none is counted: {stats:?}"
+        );
+        assert_eq!(
+            stats.superseded, 3,
+            "2, 3 and 4 each waited their turn and were replaced by a newer one: {stats:?}"
+        );
+        assert!(
+            after_a_crash(&sim, dir).iter().all(Option::is_none),
+            "nothing is durable yet: a crash now resumes from nothing"
+        );
+
+        drop(release);
+        let newest = checkpoint.flush().expect("flush").expect("saved");
+        let stats = checkpoint.stats();
+        assert_eq!(stats.saves, 2, "1, then the newest, 5: {stats:?}");
+        assert!(
+            after_a_crash(&sim, dir)
+                .iter()
+                .all(|state| *state == Some(5)),
+            "flush waited for the newest state to be durable"
+        );
+        assert!(newest.starts_with(dir));
+        checkpoint.finish().expect("finish");
+    }
+
+    #[test]
+    fn finish_and_drop_wait_for_the_newest_state() {
+        for finish in [true, false] {
+            let sim = Sim::new();
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let dir = tmp.path();
+            let mut checkpoint = run(&sim, dir);
+            let release = Release(sim.clone());
+            sim.hold_file_syncs();
+            checkpoint.save(&1_u64).expect("save");
+            sim.wait_for_held_syncs(1);
+            checkpoint.save(&2_u64).expect("save");
+            checkpoint.save(&3_u64).expect("save");
+            let releaser = std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                drop(release);
+            });
+            if finish {
+                let stats = checkpoint.finish().expect("finish");
+                assert_eq!((stats.saves, stats.superseded), (2, 1), "{stats:?}");
+            } else {
+                drop(checkpoint);
+            }
+            releaser.join().expect("releaser");
+            assert!(
+                after_a_crash(&sim, dir)
+                    .iter()
+                    .all(|state| *state == Some(3)),
+                "{} waits for the newest state to be durable",
+                if finish { "finish" } else { "drop" }
+            );
         }
     }
 }

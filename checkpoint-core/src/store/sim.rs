@@ -114,6 +114,37 @@ struct State {
     /// Whole-file reads so far.
     full_reads: usize,
     log: Vec<Logged>,
+    /// File fsyncs wait here while it is held: a disk that is slow now.
+    held: Arc<Held>,
+}
+
+/// A gate for file fsyncs: closed, they wait until it opens.
+#[derive(Debug, Default)]
+struct Held {
+    state: Mutex<(bool, usize)>,
+    changed: std::sync::Condvar,
+}
+
+impl Held {
+    fn lock(&self) -> MutexGuard<'_, (bool, usize)> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits while the gate is closed.
+    fn pass(&self) {
+        let mut state = self.lock();
+        state.1 += 1;
+        self.changed.notify_all();
+        while state.0 {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        state.1 -= 1;
+    }
 }
 
 /// The simulated disk. Clones share it.
@@ -147,6 +178,32 @@ impl Sim {
     pub(crate) fn ignore_dir_sync(&self) -> &Sim {
         self.state().ignore_dir_sync = true;
         self
+    }
+
+    /// Makes every file fsync wait until [`Sim::release_file_syncs`]: a
+    /// disk that does not finish a write yet.
+    pub(crate) fn hold_file_syncs(&self) -> &Sim {
+        self.state().held.lock().0 = true;
+        self
+    }
+
+    /// Lets the held fsyncs, and all later ones, go on.
+    pub(crate) fn release_file_syncs(&self) {
+        let held = Arc::clone(&self.state().held);
+        held.lock().0 = false;
+        held.changed.notify_all();
+    }
+
+    /// Waits until `count` fsyncs are held.
+    pub(crate) fn wait_for_held_syncs(&self, count: usize) {
+        let held = Arc::clone(&self.state().held);
+        let mut state = held.lock();
+        while state.1 < count {
+            state = held
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
     }
 
     /// Makes directory listings fail from now on.
@@ -465,6 +522,8 @@ impl NewFile for SimFile {
     }
 
     fn sync(&mut self) -> io::Result<()> {
+        let held = Arc::clone(&self.sim.state().held);
+        held.pass();
         let mut state = self
             .sim
             .step(Step::SyncFile, &self.path, Some(self.inode))?;
