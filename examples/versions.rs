@@ -13,7 +13,10 @@
 //!   aside as stale and the run starts fresh).
 //!
 //! `VERSIONS_CRASH_AT=K` ends the process abruptly when iteration K begins,
-//! as a crash would, after saving every iteration before it.
+//! as a crash would, after saving every iteration before it: the saves are
+//! not in the background (`background = false`), so each is durable before
+//! the next iteration starts, as an iteration with effects outside its
+//! state needs.
 //!
 //! ```text
 //! VERSIONS_CRASH_AT=500 cargo run --example versions -- v1 1000
@@ -31,7 +34,7 @@ fn maybe_crash(i: u64) {
     }
 }
 
-#[checkpointed(name = "versions", key = (n), every_iters = 1)]
+#[checkpointed(name = "versions", key = (n), every_iters = 1, background = false)]
 fn v1(n: u64, delay_ms: u64) -> u64 {
     #[state]
     let mut total = 0_u64;
@@ -47,7 +50,7 @@ fn v1(n: u64, delay_ms: u64) -> u64 {
 /// as `v1`, with one change to the body.
 macro_rules! edited_v1 {
     ($($function:ident: $on_code_change:tt),* $(,)?) => {$(
-        #[checkpointed(name = "versions", key = (n), every_iters = 1, on_code_change = $on_code_change)]
+        #[checkpointed(name = "versions", key = (n), every_iters = 1, background = false, on_code_change = $on_code_change)]
         fn $function(n: u64, delay_ms: u64) -> u64 {
             #[state]
             let mut total = 0_u64;
@@ -64,7 +67,7 @@ macro_rules! edited_v1 {
 
 edited_v1!(v1_edited: "resume", v1_restart: "restart", v1_error: "error");
 
-#[checkpointed(name = "versions", key = (n), every_iters = 1)]
+#[checkpointed(name = "versions", key = (n), every_iters = 1, background = false)]
 fn v2(n: u64, delay_ms: u64) -> u64 {
     #[state]
     let mut total = 0_u64;

@@ -162,7 +162,7 @@ fn a_second_process_asked_to_wait_takes_over_when_the_first_dies() {
         .unwrap_or_default();
     assert!(
         waiting.contains(&lock.display().to_string())
-            && waiting.contains(&format!("pid={holder_pid} ")),
+            && waiting.contains(&format!("pid {holder_pid} on host ")),
         "the waiter names the lock and its holder: {waiting:?}"
     );
     assert!(

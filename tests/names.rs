@@ -78,8 +78,12 @@ fn hostile_names_stay_inside_the_directory() {
 
     let files = files_below(tmp.path());
     // A generation and a lock per builder run; the macro's run kept its
-    // two generations (keep_on_success) and removed its lock.
-    assert_eq!(files.len(), names.len() * 2 + 2, "{files:#?}");
+    // last generation or two (keep_on_success; saves every iteration of a
+    // fast loop supersede each other) and removed its lock.
+    assert!(
+        (names.len() * 2 + 1..=names.len() * 2 + 2).contains(&files.len()),
+        "{files:#?}"
+    );
     for file in &files {
         assert_eq!(
             file.parent(),

@@ -96,19 +96,27 @@ fn without_a_terminal_each_save_is_one_line_and_quiet_silences_all() {
 }
 
 /// The macro-free API has no loop positions: its save lines count saves
-/// ("saved save 1 to ..."), not "the start" every time.
+/// ("saved save 3 to ..."), not "the start" every time.
 #[test]
 fn explicit_api_save_lines_count_the_saves() {
     let dir = temp_dir();
-    let finished = run_ok(&mut command("explicit", dir.path(), &["5"]));
+    let finished = run_ok(&mut command(
+        "explicit",
+        dir.path(),
+        &["5", "--delay-ms", "50"],
+    ));
     let saves: Vec<&str> = finished
         .stderr
         .lines()
         .filter(|line| line.starts_with("checkpoint: saved "))
         .collect();
     assert!(!saves.is_empty(), "{}", finished.describe());
+    let count = saves[0]
+        .strip_prefix("checkpoint: saved save ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok());
     assert!(
-        saves[0].starts_with("checkpoint: saved save 1 to ") && !saves[0].contains("the start"),
+        count.is_some_and(|n| (1..=5).contains(&n)) && !saves[0].contains("the start"),
         "{}",
         finished.describe()
     );

@@ -175,3 +175,30 @@ fn a_signal_saves_the_newest_state_while_saves_are_superseded() {
         resumed.describe()
     );
 }
+
+/// A signal during a long iteration: the run says at once (within about a
+/// second) that it finishes the iteration first, then saves and stops.
+#[test]
+fn a_signal_during_a_long_iteration_says_the_run_finishes_it_first() {
+    let dir = temp_dir();
+    let mut running = Running::spawn(&mut command(
+        "sum",
+        dir.path(),
+        &["40", "--delay-ms", "3000"],
+    ));
+    running.wait_for_handler(libc::SIGINT, Duration::from_secs(30));
+    running.signal(libc::SIGINT, "SIGINT");
+    running.wait_for_stderr(
+        "checkpoint: sum::sum got SIGINT: it saves at the end of the current iteration, then exits (Ctrl-C again stops at once, without saving)",
+        Duration::from_secs(10),
+    );
+    let stopped = running.wait(Duration::from_secs(30));
+    assert_eq!(stopped.status.code(), Some(130), "{}", stopped.describe());
+    assert!(
+        stopped
+            .stderr
+            .contains("checkpoint: stopped sum::sum on SIGINT"),
+        "{}",
+        stopped.describe()
+    );
+}

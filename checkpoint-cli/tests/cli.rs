@@ -15,9 +15,10 @@ use serde_json::Value;
 static ENV: Mutex<()> = Mutex::new(());
 
 /// Counts to `n`, failing at `stop_at`: the `Err` keeps the checkpoint,
-/// saved after every iteration, so the newest generation records that
-/// `stop_at` of `n` iterations are done.
-#[checkpointed(every_iters = 1, keep = 2)]
+/// saved after every iteration (each durable before the next:
+/// `background = false`), so the newest generation records that `stop_at`
+/// of `n` iterations are done.
+#[checkpointed(every_iters = 1, keep = 2, background = false)]
 fn count_to(n: u64, stop_at: u64) -> Result<u64, String> {
     #[state]
     let mut total: u64 = 0;
@@ -49,6 +50,8 @@ fn plain_run(dir: &Path, name: &str, saves: u64) -> String {
     let mut run = Checkpoint::builder(name)
         .dir(dir)
         .keep(saves as usize)
+        // Every save written: none superseded by the next.
+        .background(false)
         .open()
         .expect("open run");
     for step in 0..saves {

@@ -245,6 +245,7 @@ impl CheckpointBuilder {
     /// let mut run = checkpoint_core::Checkpoint::builder("keep").dir(&dir).keep(3).open()?;
     /// for step in 0..5_u32 {
     ///     run.save(&step)?;
+    ///     run.flush()?; // each written (not superseded by the next)
     /// }
     /// run.flush()?;
     /// let files = std::fs::read_dir(&dir)?.filter(|e| {
@@ -662,12 +663,17 @@ impl Checkpoint {
     /// # let dir = tempfile::tempdir()?;
     /// let mut run = checkpoint_core::Checkpoint::builder("sync-loop").dir(&dir).every_iters(10).open()?;
     /// let mut total = 0_u64;
+    /// let mut saved = 0;
     /// for i in 0..100_u64 {
     ///     total += i;
-    ///     run.sync(&total)?;
+    ///     if run.sync(&total)? {
+    ///         saved += 1;
+    ///     }
     /// }
     /// run.flush()?;
-    /// assert_eq!(run.saves(), 10);
+    /// assert_eq!(saved, 10);
+    /// // Each was written, or superseded by the next while the disk was busy.
+    /// assert_eq!(run.stats().saves + run.stats().superseded, 10);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
@@ -885,12 +891,6 @@ impl Checkpoint {
     /// The run is over and complete: flush, then remove the checkpoints
     /// (unless kept) and the lock file.
     pub(crate) fn complete(&mut self) -> Result<()> {
-        if !self.options.keep_on_success
-            && let Some(writer) = self.storage.as_mut().and_then(|s| s.writer.as_mut())
-        {
-            // Its file would be removed at once: not worth a write.
-            writer.discard_waiting();
-        }
         let flushed = self.flush();
         if let Some(storage) = self.storage.take() {
             drop(storage.writer);
@@ -1121,7 +1121,7 @@ impl Checkpoint {
                     if header.code_fingerprint != self.code_fingerprint {
                         match self.options.on_code_change {
                             OnCodeChange::Resume => report::warn(format_args!(
-                                "checkpoint {} was written by a different version of {}'s code (same state schema); resuming",
+                                "checkpoint {} was written by a different version of {}'s code (same state schema); resuming from it (CHECKPOINT_FRESH=1 starts over instead; on_code_change = \"restart\" or \"error\" decides it in the code)",
                                 path.display(),
                                 self.label
                             )),

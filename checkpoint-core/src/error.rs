@@ -61,7 +61,7 @@ pub enum Error {
 
     /// Another process of the same run holds the run's lock.
     #[error(
-        "another process of the same run is already running: {} is locked by {}; wait for it to finish or stop it (the lock is released as soon as that process exits)",
+        "the same run is already running: {} is locked by {}; wait for it to finish or stop it (the lock is released as soon as that process exits)",
         lock_path.display(),
         Holder(holder.as_deref())
     )]
@@ -230,6 +230,14 @@ impl fmt::Display for Holder<'_> {
             return write!(f, "[{text}]");
         };
         write!(f, "pid {pid}")?;
+        if pid == std::process::id().to_string()
+            && field("host=").is_none_or(|host| host == crate::lock::hostname())
+        {
+            // Not another process: this one opened the run twice.
+            return f.write_str(
+                " (this very process: the same function with the same key was started again while it runs, on another thread or inside itself; give each call its own key)",
+            );
+        }
         if let Some(host) = field("host=").filter(|host| !host.is_empty()) {
             write!(f, " on host {host}")?;
         }

@@ -10,6 +10,7 @@
 //! let mut run = Checkpoint::builder("sweep").dir(&dir).keep(3).open()?;
 //! for step in 0..3u64 {
 //!     run.save(&step)?;
+//!     run.flush()?; // on disk before the next
 //! }
 //! drop(run); // interrupted: the checkpoints stay
 //!

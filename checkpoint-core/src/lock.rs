@@ -81,9 +81,7 @@ impl RunLock {
                     report::info(format_args!(
                         "{} is locked by {}; waiting for that process to finish (CHECKPOINT_WAIT)",
                         path.display(),
-                        current_holder(&mut file)
-                            .as_deref()
-                            .unwrap_or("another process")
+                        crate::error::Holder(current_holder(&mut file).as_deref())
                     ));
                     // Blocks in flock(2); the holder's exit, however it
                     // happens, releases it.
@@ -263,8 +261,12 @@ mod tests {
         }
         let msg = err.to_string();
         assert!(msg.contains("run.lock"), "{msg}");
+        // The holder is this very process: the message says so, and why.
         assert!(
-            msg.contains(&format!("pid {} on host", std::process::id())),
+            msg.contains(&format!(
+                "pid {} (this very process: the same function with the same key was started again while it runs",
+                std::process::id()
+            )),
             "{msg}"
         );
 

@@ -50,6 +50,9 @@ pub struct Divergence {
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.resumed_from.is_empty() {
+            return f.write_str(&self.difference);
+        }
         write!(f, "{}: {}", self.resumed_from, self.difference)
     }
 }

@@ -142,10 +142,10 @@ fn start() {
         let spawned = std::thread::Builder::new()
             .name("checkpoint-watchdog".into())
             .spawn(|| {
-                let mut signal_seen_ms = None;
+                let mut signal = SignalSeen::default();
                 loop {
                     std::thread::sleep(LOOK);
-                    look(&mut signal_seen_ms);
+                    look(&mut signal);
                 }
             });
         if let Err(err) = spawned {
@@ -156,7 +156,19 @@ fn start() {
     });
 }
 
-fn look(signal_seen_ms: &mut Option<u64>) {
+/// A signal the runs are honouring, as the watchdog saw it.
+#[derive(Default)]
+struct SignalSeen {
+    /// When the watchdog first saw it pending.
+    at_ms: Option<u64>,
+    /// The line saying the runs finish their iteration first was printed.
+    announced: bool,
+}
+
+/// How long a signal waits for a save point before the watchdog says so.
+const ANNOUNCE_AFTER_MS: u64 = 1000;
+
+fn look(seen_signal: &mut SignalSeen) {
     let now = clock::precise_ms();
     let watched: Vec<Arc<Watched>> = WATCHED
         .lock()
@@ -170,7 +182,35 @@ fn look(signal_seen_ms: &mut Option<u64>) {
     let Some(signal) = signals::pending() else {
         return;
     };
-    let seen = *signal_seen_ms.get_or_insert(now);
+    let seen = *seen_signal.at_ms.get_or_insert(now);
+    let mut labels: Vec<String> = watched
+        .iter()
+        .filter_map(|run| run.about.get())
+        .map(|about| about.label.clone())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    let running = if labels.is_empty() {
+        "the program".to_owned()
+    } else {
+        labels.join(", ")
+    };
+    if !seen_signal.announced
+        && now.saturating_sub(seen) > ANNOUNCE_AFTER_MS
+        && !signals::stopping()
+    {
+        // A long iteration: the stop line is still to come.
+        seen_signal.announced = true;
+        let again = if signal == libc::SIGINT {
+            " (Ctrl-C again stops at once, without saving)"
+        } else {
+            ""
+        };
+        report::info(format_args!(
+            "{running} got {}: it saves at the end of the current iteration, then exits{again}",
+            signals::name(signal)
+        ));
+    }
     let grace = watched
         .iter()
         .map(|run| run.grace_ms)
@@ -179,18 +219,8 @@ fn look(signal_seen_ms: &mut Option<u64>) {
     if now.saturating_sub(seen) <= grace || signals::stopping() {
         return;
     }
-    let running: Vec<String> = watched
-        .iter()
-        .filter_map(|run| run.about.get())
-        .map(|about| about.label.clone())
-        .collect();
     report::error(format_args!(
-        "{} reached no save point within the {:.1} s grace period after {}: exiting with {} without saving the iterations in progress; a rerun resumes from the last checkpoint",
-        if running.is_empty() {
-            "the program".to_owned()
-        } else {
-            running.join(", ")
-        },
+        "{running} reached no save point within the {:.1} s grace period after {}: exiting with {} without saving the iterations in progress; a rerun resumes from the last checkpoint written before, if any",
         Duration::from_millis(grace).as_secs_f64(),
         signals::name(signal),
         128 + signal

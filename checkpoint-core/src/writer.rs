@@ -236,15 +236,6 @@ impl Writer {
         done
     }
 
-    /// Drops the save waiting its turn, if any (the run completed: its file
-    /// would be removed at once).
-    pub(crate) fn discard_waiting(&mut self) {
-        if self.shared.lock().waiting.take().is_some() {
-            self.outstanding -= 1;
-            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-
     /// The thread is gone: its saves are lost, and the cause is the error.
     fn died(&mut self) -> Error {
         IN_FLIGHT.fetch_sub(self.outstanding, Ordering::SeqCst);

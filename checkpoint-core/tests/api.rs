@@ -71,7 +71,7 @@ fn background_saves_are_on_disk_after_flush_drop_and_finish() {
 }
 
 #[test]
-fn saves_in_a_row_each_wait_for_the_one_in_flight_and_old_generations_go() {
+fn saves_in_a_row_never_wait_the_newest_is_kept_and_old_generations_go() {
     quiet();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut run = Checkpoint::builder("pruned")
@@ -83,7 +83,9 @@ fn saves_in_a_row_each_wait_for_the_one_in_flight_and_old_generations_go() {
         run.save(&vec![step; 50_000]).expect("save");
     }
     run.flush().expect("flush");
-    assert_eq!(run.saves(), 20);
+    // Each save was written, or replaced by a newer one while it waited.
+    let stats = run.stats();
+    assert_eq!(stats.saves + stats.superseded, 20, "{stats:?}");
     let files: Vec<String> = names_in(dir.path())
         .into_iter()
         .filter(|name| name.ends_with(".ckpt"))

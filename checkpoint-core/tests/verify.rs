@@ -30,8 +30,15 @@ fn a_correct_function_verifies() {
     assert!(checked.resumes >= 5, "{checked}");
 }
 
-/// A log kept through a `RefCell`: the binding is not `mut`, so the macro
-/// cannot see that the loop changes it, and a resume starts it empty.
+/// Appends to a log behind a shared reference.
+fn record(log: &RefCell<Vec<u64>>, i: u64) {
+    log.borrow_mut().push(i);
+}
+
+/// A log kept through a `RefCell` and changed in a helper: the binding is
+/// not `mut` and the loop only lends it, so the macro cannot see that the
+/// loop changes it (it sees `log.borrow_mut()` in the loop itself), and a
+/// resume starts it empty.
 #[checkpointed]
 fn logged_sum(n: u64) -> (u64, usize) {
     let log = RefCell::new(Vec::new());
@@ -39,7 +46,7 @@ fn logged_sum(n: u64) -> (u64, usize) {
     let mut sum = 0;
     for i in 0..n {
         sum += i;
-        log.borrow_mut().push(i);
+        record(&log, i);
     }
     (sum, log.into_inner().len())
 }
@@ -135,8 +142,14 @@ fn an_iterator_of_another_length_on_resume_is_caught() {
     );
 }
 
-/// A function that never stops after a resume: its counter is a `Cell`
-/// that restarts, and the loop runs until it reaches the saved total.
+/// Counts one more behind a shared reference.
+fn count_one(counted: &std::cell::Cell<u64>) {
+    counted.set(counted.get() + 1);
+}
+
+/// A function that never stops after a resume: its counter is a `Cell`,
+/// changed in a helper, that restarts, and the loop runs until it reaches
+/// the saved total.
 #[checkpointed]
 fn until_counted(n: u64) -> u64 {
     let counted = std::cell::Cell::new(0);
@@ -144,7 +157,7 @@ fn until_counted(n: u64) -> u64 {
     let mut total = 0;
     loop {
         total += 1;
-        counted.set(counted.get() + 1);
+        count_one(&counted);
         if counted.get() == n {
             break;
         }

@@ -169,11 +169,63 @@ impl<'t> Finder<'t> {
         if READING_MACROS.contains(&name.as_str()) {
             return;
         }
+        // A `macro_rules!` of the function's own body names, in its
+        // definition, the locals its expansion changes.
+        let defined = LOCAL_MACROS.with(|macros| {
+            macros
+                .borrow()
+                .iter()
+                .filter(|(macro_name, _)| mac.path.is_ident(macro_name))
+                .flat_map(|(_, body)| mentions(body.clone()))
+                .collect::<Vec<_>>()
+        });
+        for ident in defined {
+            if self.target(&ident).is_some_and(|target| target.mutable) {
+                let span = mac.path.span();
+                self.record(&ident, span);
+            }
+        }
         for ident in mentions(mac.tokens.clone()) {
             if self.target(&ident).is_some_and(|target| target.mutable) {
                 self.record(&ident, ident.span());
             }
         }
+    }
+}
+
+thread_local! {
+    /// The `macro_rules!` defined in the body being checked: name and body.
+    static LOCAL_MACROS: std::cell::RefCell<Vec<(Ident, TokenStream)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The `macro_rules!` definitions of a function's body, known to the
+/// change finder while this guard lives (one expansion at a time: a proc
+/// macro runs on one thread).
+pub struct LocalMacros;
+
+impl LocalMacros {
+    pub fn of(body: &Block) -> LocalMacros {
+        struct Definitions(Vec<(Ident, TokenStream)>);
+        impl<'ast> Visit<'ast> for Definitions {
+            fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+                if item.mac.path.is_ident("macro_rules")
+                    && let Some(name) = &item.ident
+                {
+                    self.0.push((name.clone(), item.mac.tokens.clone()));
+                }
+            }
+        }
+        let mut definitions = Definitions(Vec::new());
+        definitions.visit_block(body);
+        LOCAL_MACROS.with(|macros| *macros.borrow_mut() = definitions.0);
+        LocalMacros
+    }
+}
+
+impl Drop for LocalMacros {
+    fn drop(&mut self) {
+        LOCAL_MACROS.with(|macros| macros.borrow_mut().clear());
     }
 }
 
@@ -230,6 +282,27 @@ pub fn root_ident(expr: &Expr) -> Option<&Ident> {
         _ => place_root(expr),
     }
 }
+
+/// Methods that change what a shared binding holds, through interior
+/// mutability (`Cell`, `RefCell`, atomics): a call to one is a change even
+/// of a local that is not `mut`.
+const INTERIOR_METHODS: [&str; 15] = [
+    "set",
+    "swap",
+    "store",
+    "fetch_add",
+    "fetch_sub",
+    "fetch_and",
+    "fetch_or",
+    "fetch_xor",
+    "fetch_nand",
+    "fetch_max",
+    "fetch_min",
+    "fetch_update",
+    "compare_exchange",
+    "compare_exchange_weak",
+    "borrow_mut",
+];
 
 /// Methods of the standard library's collections and numbers that only
 /// read: a call to one of them is not a change.
@@ -317,9 +390,11 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 
     fn visit_expr_method_call(&mut self, node: &'ast syn::ExprMethodCall) {
         self.borrows_passed_on(&node.args);
+        let method = node.method.to_string();
         if let Some(root) = place_root(&node.receiver)
-            && !READING_METHODS.contains(&node.method.to_string().as_str())
-            && self.target(root).is_some_and(|target| target.mutable)
+            && let Some(target) = self.target(root)
+            && ((target.mutable && !READING_METHODS.contains(&method.as_str()))
+                || INTERIOR_METHODS.contains(&method.as_str()))
         {
             self.record(root, node.span());
         }

@@ -32,6 +32,9 @@ pub fn checkpointed(args: TokenStream, input: TokenStream) -> TokenStream {
     check_signature(&item, &mut errors);
     let key = key_names(&item, &args, &mut errors);
     let block = item.block.clone();
+    // What the body's own `macro_rules!` expand to counts where they are
+    // invoked: `tick!()` may change a local it names.
+    let _local_macros = changes::LocalMacros::of(&block);
     let model = model::build(&block, &mut errors);
     if errors.is_empty() && model.state.is_empty() {
         let hint = if item.sig.receiver().is_some() {

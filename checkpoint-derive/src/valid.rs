@@ -746,10 +746,21 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
         }
         let read = self.reads_state(&names_read_by_iterator(&node.expr));
         if let Some(state) = self.moving(&read) {
+            // `&v.clone()`: the sequence is the state; `&data[start..]`:
+            // the state only says where it starts.
+            let fix = if changes::root_ident(&node.expr) == Some(state) {
+                format!(
+                    "iterate by index (`for i in 0..{state}.len()`) or by shared reference (`&{state}`), or keep the sequence in a #[state] local of its own"
+                )
+            } else {
+                format!(
+                    "write it as a `while` loop that advances `{state}` itself (`while {state} < data.len() {{ let x = &data[{state}]; ..; {state} += 1 }}`), or iterate over something the loop does not change"
+                )
+            };
             self.report.refuse(
                 node.expr.span(),
                 format!(
-                    "the loop `{title}` iterates over a value computed from #[state] `{state}`, which the loop changes: a resume computes it again from the restored `{state}` and walks other items; iterate by index (`for i in 0..{state}.len()`) or by shared reference (`&{state}`), or keep the sequence in a #[state] local of its own"
+                    "the loop `{title}` iterates over a value computed from #[state] `{state}`, which the loop changes: a resume computes it again from the restored `{state}` and walks other items; {fix}"
                 ),
             );
         }
@@ -785,11 +796,20 @@ fn mutable_reference_in(expr: &Expr) -> Option<Option<Ident>> {
         Expr::Reference(node) if node.mutability.is_some() => {
             Some(changes::root_ident(&node.expr).cloned())
         }
+        // `v.as_mut_slice()`, `map.entry(k).or_insert_with(Vec::new)`,
+        // `cache.get_or_insert_with(..)`: a method that hands out a mutable
+        // borrow, anywhere in the chain; or a `&mut` passed to one.
         Expr::MethodCall(node) => {
-            let method = node.method.to_string();
-            (method.ends_with("_mut") || method == "as_mut")
-                .then(|| changes::root_ident(&node.receiver).cloned())
+            if lends_mutably(&node.method.to_string()) {
+                return Some(changes::root_ident(&node.receiver).cloned());
+            }
+            node.args
+                .iter()
+                .find_map(mutable_reference_in)
+                .or_else(|| mutable_reference_in(&node.receiver))
         }
+        // `View::new(&mut buf)`: what it returns may hold the borrow.
+        Expr::Call(node) => node.args.iter().find_map(mutable_reference_in),
         Expr::Paren(node) => mutable_reference_in(&node.expr),
         Expr::Struct(node) => node
             .fields
@@ -798,6 +818,29 @@ fn mutable_reference_in(expr: &Expr) -> Option<Option<Ident>> {
         Expr::Tuple(node) => node.elems.iter().find_map(mutable_reference_in),
         _ => None,
     }
+}
+
+/// Whether a method with this name returns a mutable borrow of its
+/// receiver (or something holding one): `iter_mut`, `as_mut_slice`,
+/// `entry`, `or_insert_with`, `get_or_insert_with`, `drain`, ...
+fn lends_mutably(method: &str) -> bool {
+    const LENDING: [&str; 14] = [
+        "entry",
+        "or_insert",
+        "or_insert_with",
+        "or_insert_with_key",
+        "or_default",
+        "get_or_insert",
+        "get_or_insert_with",
+        "get_or_insert_default",
+        "insert",
+        "drain",
+        "deref_mut",
+        "first_entry",
+        "last_entry",
+        "by_ref",
+    ];
+    method.ends_with("_mut") || method.starts_with("as_mut") || LENDING.contains(&method)
 }
 
 /// Whether `expr` makes an iterator: it ends in a call such as `iter()`,
