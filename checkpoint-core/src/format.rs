@@ -35,6 +35,7 @@ use std::io::Read;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::compress;
 use crate::error::{CorruptReason, Error, Result};
 
 /// The first 8 bytes of every checkpoint file.
@@ -195,16 +196,14 @@ const SAMPLE_FROM: usize = 1 << 20;
 const SAMPLE_PIECES: usize = 8;
 const SAMPLE_PIECE: usize = 64 << 10;
 
+/// States smaller than this are stored as they are.
+const COMPRESS_FROM: usize = 256;
+
 /// Compression is tried on the whole state only if it shrinks the sample to
 /// at most this fraction. Measured: zstd level 3 compresses random-valued
 /// doubles (94% of their size) at about 350 MB/s, slower than a disk
 /// writes and fsyncs (0.3 to 1.2 GB/s here), so a 6% saving costs seconds.
 const WORTH_COMPRESSING: f64 = 0.9;
-
-/// States at least this large are compressed on several threads when a
-/// save asks for it (`parallel`); below it, starting threads costs more
-/// than it saves.
-const PARALLEL_FROM: usize = 8 << 20;
 
 /// The second half of a save, which a background writer runs off the
 /// compute thread: compresses the state (`buffer[room..]`) at `level` when
@@ -212,11 +211,11 @@ const PARALLEL_FROM: usize = 8 << 20;
 /// `None`: store the state as it is.
 ///
 /// A large state is sampled first, so an incompressible one costs a few
-/// milliseconds to recognize instead of a full compression pass. With
-/// `parallel`, a large state is compressed by a zstd thread per core (up
-/// to 4; the bytes differ slightly, the state they decode to does not): a
-/// save the computation waits for uses the cores it leaves idle; 256 MiB
-/// of compressible doubles take 80 ms instead of 120 ms on 2 cores.
+/// milliseconds to recognize instead of a full compression pass. A large
+/// state is compressed as independent frames (see `compress.rs`), so that
+/// a restore decompresses it on every core; with `parallel` (a save the
+/// computation waits for, which may use the cores it leaves idle) they are
+/// compressed on every core too, up to 4.
 pub fn compress_state(
     buffer: &[u8],
     room: usize,
@@ -226,6 +225,11 @@ pub fn compress_state(
     let (Some(level), Some(raw)) = (level, buffer.get(room..)) else {
         return Ok(None);
     };
+    // A frame header and a block header cost about what zstd could save
+    // on a few hundred bytes.
+    if raw.len() < COMPRESS_FROM {
+        return Ok(None);
+    }
     let failed = |e: std::io::Error| Error::Encode(format!("zstd compression failed: {e}"));
     if raw.len() >= SAMPLE_FROM {
         let mut compressor = zstd::bulk::Compressor::new(level).map_err(failed)?;
@@ -242,28 +246,20 @@ pub fn compress_state(
     }
     let mut out = Vec::with_capacity(room + zstd::zstd_safe::compress_bound(raw.len()) + 4);
     out.resize(room, 0);
-    // The streaming encoder appends after the room; the bulk one would
-    // write from the start of the buffer.
-    let mut encoder = zstd::stream::write::Encoder::new(out, level).map_err(failed)?;
-    encoder
-        .set_pledged_src_size(Some(raw.len() as u64))
-        .map_err(failed)?;
-    if parallel && raw.len() >= PARALLEL_FROM && zstd_workers() > 1 {
-        // A libzstd built without threads refuses: compress on this one.
-        let _ = encoder.multithread(zstd_workers());
-    }
-    std::io::Write::write_all(&mut encoder, raw).map_err(failed)?;
-    let out = encoder.finish().map_err(failed)?;
+    // A large state becomes independent frames, so that a restore can
+    // decompress them on every core; a save the computation waits for
+    // compresses them on every core too.
+    let workers = if parallel { zstd_workers() } else { 1 };
+    compress::compress_into(raw, level, workers, &mut out).map_err(failed)?;
     Ok((out.len() - room < raw.len()).then_some((Codec::Zstd { level }, out)))
 }
 
 /// zstd threads for a parallel compression: one per core, up to 4 (more
 /// gain little at the fast levels checkpoints use). Asked of the system
 /// once: on Linux the answer reads cgroup files, tens of microseconds.
-fn zstd_workers() -> u32 {
-    static WORKERS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *WORKERS
-        .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4) as u32))
+fn zstd_workers() -> usize {
+    static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WORKERS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
 }
 
 /// Completes a checkpoint file around the payload `buffer[room..]`: writes
@@ -498,6 +494,12 @@ pub fn decode_state<S: DeserializeOwned>(
 /// bytes. Reads at most one byte more than that, so a payload that would
 /// expand further (a zstd bomb) costs only `state_len + 1` bytes of memory.
 fn decompress(payload: &[u8], state_len: u64, expected: usize) -> Result<Vec<u8>, CorruptReason> {
+    // A large state saved as independent frames: on every core.
+    if expected >= compress::FRAMES_FROM
+        && let Some(decoded) = compress::decompress_frames(payload, expected, zstd_workers())
+    {
+        return decoded.map_err(|reason| CorruptReason::BadPayload(format!("zstd: {reason}")));
+    }
     let decoder = zstd::stream::read::Decoder::with_buffer(payload)
         .map_err(|e| CorruptReason::BadPayload(format!("zstd: {e}")))?;
     let mut out = Vec::with_capacity(expected.min(INITIAL_RESERVE));

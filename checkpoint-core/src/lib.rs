@@ -99,6 +99,7 @@ mod bucket;
 mod canonical;
 mod checkpoint;
 mod clock;
+mod compress;
 mod duration;
 mod error;
 mod format;

@@ -287,7 +287,9 @@ impl LastWords {
             return;
         }
         // On a terminal the `^C` echo (or a progress bar) holds the line.
-        let lead = if std::io::stderr().is_terminal() {
+        // Asked once: it is a system call, and this runs at every save.
+        static TERMINAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let lead = if *TERMINAL.get_or_init(|| std::io::stderr().is_terminal()) {
             "\n"
         } else {
             ""

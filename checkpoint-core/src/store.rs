@@ -2,10 +2,11 @@
 //! protocol (temp file, fsync, rename, fsync the directory), pruning, and
 //! loading the newest usable generation with fallback to older ones.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Error, Result};
 use crate::format;
@@ -44,6 +45,12 @@ pub struct DirStore {
     deletions: Arc<janitor::Deletions>,
     /// Old generations at least this large are deleted on another thread.
     delete_elsewhere_from: u64,
+    /// The generations on disk and their sizes, once listed: the run's
+    /// lock makes this process the only one that adds or removes them, so
+    /// pruning after a save needs no listing and no `stat`. `None` until
+    /// the first listing, and again after a failed write or delete (the
+    /// next prune lists).
+    known: Mutex<Option<BTreeMap<u64, Option<u64>>>>,
 }
 
 /// One generation file: a complete checkpoint, numbered in save order.
@@ -82,6 +89,7 @@ impl DirStore {
             stem: stem.to_owned(),
             deletions: Arc::default(),
             delete_elsewhere_from: DELETE_ELSEWHERE_FROM,
+            known: Mutex::new(None),
         })
     }
 
@@ -146,18 +154,65 @@ impl DirStore {
         // takes room: never more files on disk than keep + 1.
         self.wait_for_deletions();
         let target = self.generation_path(number);
-        self.write_via(&self.temp_path(number), &target, bytes)?;
-        Ok(target)
+        let written = self.write_via(&self.temp_path(number), &target, bytes);
+        let mut known = self.known();
+        match (&written, known.as_mut()) {
+            (Ok(()), Some(known)) => {
+                known.insert(number, Some(bytes.len() as u64));
+            }
+            // Perhaps renamed into place before it failed: list next time.
+            (Err(_), _) => *known = None,
+            (Ok(()), None) => {}
+        }
+        written.map(|()| target)
+    }
+
+    fn known(&self) -> MutexGuard<'_, Option<BTreeMap<u64, Option<u64>>>> {
+        self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The generations on disk, newest first, with their sizes: from memory
+    /// once listed (see `known`).
+    fn generations_with_sizes(&self) -> Result<Vec<(Generation, Option<u64>)>> {
+        if let Some(known) = self.known().as_ref() {
+            return Ok(known
+                .iter()
+                .rev()
+                .map(|(&number, &len)| {
+                    let path = self.generation_path(number);
+                    (Generation { number, path }, len)
+                })
+                .collect());
+        }
+        let listed = self.list_generations()?;
+        // Sizes of files found on disk are looked up when needed.
+        *self.known() = Some(listed.iter().map(|g| (g.number, None)).collect());
+        Ok(listed.into_iter().map(|g| (g, None)).collect())
+    }
+
+    /// Forgets `removed` (deleted or handed to the janitor), or everything
+    /// after a failure.
+    fn forget(&self, removed: &[u64], failed: bool) {
+        let mut known = self.known();
+        match known.as_mut() {
+            Some(_) if failed => *known = None,
+            Some(map) => removed.iter().for_each(|number| {
+                map.remove(number);
+            }),
+            None => {}
+        }
     }
 
     /// A new temp-file name for generation `number`:
     /// `.{stem}.g{number}.{pid}.{counter}.tmp`, unique in the process (the
     /// counter) and across processes (the pid).
     fn temp_path(&self, number: u64) -> PathBuf {
+        // The pid, asked of the kernel once: a syscall per save otherwise.
+        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
         self.dir.join(format!(
             ".{}.g{number}.{}.{}.tmp",
             self.stem,
-            std::process::id(),
+            PID.get_or_init(std::process::id),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ))
     }
@@ -206,8 +261,16 @@ impl DirStore {
     ///
     /// Tries every deletion and returns the first error.
     pub fn prune(&self, keep: usize) -> Result<()> {
-        let old = self.list_generations()?.into_iter().skip(keep);
-        self.remove_files(old.map(|g| g.path))
+        let old: Vec<Generation> = self
+            .generations_with_sizes()?
+            .into_iter()
+            .skip(keep)
+            .map(|(g, _)| g)
+            .collect();
+        let numbers: Vec<u64> = old.iter().map(|g| g.number).collect();
+        let removed = self.remove_files(old.into_iter().map(|g| g.path));
+        self.forget(&numbers, removed.is_err());
+        removed
     }
 
     /// [`DirStore::prune`], except that a large old generation is renamed
@@ -217,12 +280,11 @@ impl DirStore {
     /// waits for those deletions; the next write does too.
     pub fn prune_soon(&self, keep: usize) -> Result<()> {
         let mut now = Vec::new();
-        for old in self.list_generations()?.into_iter().skip(keep) {
-            let large = self
-                .fs
-                .len(&old.path)
-                .is_ok_and(|len| len >= self.delete_elsewhere_from);
-            if large {
+        let mut numbers = Vec::new();
+        for (old, len) in self.generations_with_sizes()?.into_iter().skip(keep) {
+            numbers.push(old.number);
+            let len = len.map_or_else(|| self.fs.len(&old.path).ok(), Some);
+            if len.is_some_and(|len| len >= self.delete_elsewhere_from) {
                 let doomed = self.temp_path(old.number);
                 if self.fs.rename(&old.path, &doomed).is_ok() {
                     janitor::delete_soon(Arc::clone(&self.fs), doomed, &self.deletions);
@@ -231,7 +293,9 @@ impl DirStore {
             }
             now.push(old.path);
         }
-        self.remove_files(now)
+        let removed = self.remove_files(now);
+        self.forget(&numbers, removed.is_err());
+        removed
     }
 
     /// Waits until the old generations [`DirStore::prune_soon`] handed to
@@ -248,6 +312,8 @@ impl DirStore {
     /// Checking for a free name and renaming are two steps; that is safe
     /// because the caller holds the run's lock.
     pub fn move_aside(&self, path: &Path, why: &str) -> Result<PathBuf> {
+        // A generation may leave: list again before the next prune.
+        *self.known() = None;
         let mut name = path.as_os_str().to_owned();
         name.push(STALE_SUFFIX);
         let base = PathBuf::from(name);
