@@ -33,17 +33,13 @@ fn find(target: &str, dir: &Path) -> Result<FileInfo, String> {
     if target.contains('/') {
         return Err(format!("{target}: no such file"));
     }
-    let files = crate::scan(dir)?
-        .into_iter()
-        .find(|run| run.stem == target)
-        .ok_or_else(|| {
-            format!(
-                "no run {target} in {} and no file of that name (`checkpoint list {}` shows the runs)",
-                dir.display(),
-                dir.display()
-            )
-        })?;
-    let run = Run::read(files);
+    let all = crate::scan(dir)?;
+    let run = match all.iter().position(|run| run.stem == target) {
+        Some(at) => Run::read(all.into_iter().nth(at).expect("found above")),
+        // `list`'s NAME column (`module::function`, or the `name` option):
+        // the run, if only one has that name.
+        None => by_name(target, all, dir)?,
+    };
     let newest = run.generations.first().ok_or_else(|| {
         format!(
             "run {target} in {} has no checkpoint file (only a lock file or moved-aside files)",
@@ -62,6 +58,40 @@ fn find(target: &str, dir: &Path) -> Result<FileInfo, String> {
         .verdict
         .clone()
         .map_err(|why| unusable(&newest.path, why))
+}
+
+/// The one run in `dir` whose name (as `list` shows it) is `name`.
+fn by_name(
+    name: &str,
+    all: Vec<checkpoint_core::inspect::RunFiles>,
+    dir: &Path,
+) -> Result<Run, String> {
+    let mut named: Vec<Run> = all
+        .into_iter()
+        .map(Run::read)
+        .filter(|run| {
+            run.newest_good()
+                .is_some_and(|info| text::run_name(&info.header.identity) == name)
+        })
+        .collect();
+    match named.len() {
+        1 => Ok(named.remove(0)),
+        0 => Err(format!(
+            "no run {name} in {} and no file of that name (`checkpoint list {}` shows the runs)",
+            dir.display(),
+            dir.display()
+        )),
+        _ => Err(format!(
+            "{} runs in {} are named {name} (one per key): show one by its RUN: {}",
+            named.len(),
+            dir.display(),
+            named
+                .iter()
+                .map(|run| run.files.stem.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// The header in words, one `label: value` line each.

@@ -255,6 +255,15 @@ fn show_describes_a_run_or_a_file() {
     let dir_arg = dir.to_str().unwrap();
 
     let text = run_ok(tmp.path(), &["show", &counter, "--dir", dir_arg]).stdout;
+    // The NAME `list` prints finds the same run, when one run has it.
+    let by_name = run_ok(tmp.path(), &["show", "cli::count_to", "--dir", dir_arg]).stdout;
+    assert_eq!(by_name.lines().next(), text.lines().next(), "the same file");
+    let unknown = run(tmp.path(), &["show", "cli::nothing", "--dir", dir_arg]);
+    assert!(
+        unknown.code != Some(0) && unknown.stderr.contains("no run cli::nothing in "),
+        "{}",
+        unknown.stderr
+    );
     let fields: Vec<(&str, &str)> = text
         .lines()
         .map(|line| {
