@@ -278,7 +278,15 @@ pub(crate) struct Due {
     watched: Arc<Watched>,
     iteration_began_ms: Cell<u64>,
     grace_ms: u64,
+    /// How many iterations of a `for` loop run between two checks
+    /// ([`Due::budget`]).
+    chunk: Cell<u64>,
 }
+
+/// The most iterations run between two checks: at ~10 ns each, well under
+/// a microsecond, so a loop whose iterations suddenly become slow still
+/// sees a signal within 64 of them.
+const MAX_CHUNK: u64 = 64;
 
 impl Due {
     pub(crate) fn new(policy: SavePolicy, grace: Duration, refresh: Option<Duration>) -> Due {
@@ -299,6 +307,7 @@ impl Due {
             watched: Watched::new(grace),
             iteration_began_ms: Cell::new(u64::MAX),
             grace_ms: millis(grace),
+            chunk: Cell::new(1),
         };
         due.watched.restart_iteration(clock::precise_ms());
         due.restart();
@@ -319,6 +328,7 @@ impl Due {
             watched: Watched::new(Duration::MAX),
             iteration_began_ms: Cell::new(u64::MAX),
             grace_ms: u64::MAX,
+            chunk: Cell::new(MAX_CHUNK),
         }
     }
 
@@ -332,6 +342,41 @@ impl Due {
         self.since_save.set(since);
         let now = clock::now_ms();
         let began = self.watched.next_iteration(now);
+        if since >= self.iteration_limit
+            || now >= self.wake_ms.get()
+            || now.saturating_sub(began) > self.grace_ms
+        {
+            self.iteration_began_ms.set(began);
+            return true;
+        }
+        false
+    }
+
+    /// How many iterations a loop may run before its next check
+    /// ([`Due::tick_many`]): the current chunk size, and never past an
+    /// `every_iters` save. At least 1.
+    #[inline(always)]
+    pub(crate) fn budget(&self) -> u64 {
+        let left = self.iteration_limit.saturating_sub(self.since_save.get());
+        self.chunk.get().min(left).max(1)
+    }
+
+    /// [`Due::tick`] for a chunk of `count` iterations that ran without a
+    /// check in between; also sizes the next chunk so that one lasts about
+    /// a clock tick: doubled (up to [`MAX_CHUNK`]) while chunks end within
+    /// the tick they began in, halved when one spans more than one.
+    #[inline(always)]
+    pub(crate) fn tick_many(&self, count: u64) -> bool {
+        let since = self.since_save.get() + count;
+        self.since_save.set(since);
+        let now = clock::now_ms();
+        let began = self.watched.next_iteration(now);
+        let chunk = self.chunk.get();
+        if now == began {
+            self.chunk.set((chunk * 2).min(MAX_CHUNK));
+        } else if now > began.saturating_add(1) {
+            self.chunk.set((chunk / 2).max(1));
+        }
         if since >= self.iteration_limit
             || now >= self.wake_ms.get()
             || now.saturating_sub(began) > self.grace_ms

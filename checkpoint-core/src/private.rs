@@ -586,6 +586,28 @@ impl<S> Frame<'_, S> {
         self.run.due.tick()
     }
 
+    /// How many iterations the next chunk of a chunked `for` loop may run
+    /// before [`Frame::chunk_done`] checks whether a save is due.
+    #[inline(always)]
+    pub fn budget(&self) -> u64 {
+        self.run.due.budget()
+    }
+
+    /// Ends a chunk of `taken` iterations (none when the iterator was
+    /// already empty); true when the slow path should run.
+    #[inline(always)]
+    pub fn chunk_done(&mut self, taken: u64) -> bool {
+        if taken == 0 {
+            return false;
+        }
+        self.index += taken;
+        if self.on_path {
+            self.on_path = false;
+            self.run.abandon_resume();
+        }
+        self.run.due.tick_many(taken)
+    }
+
     /// Where this loop is: for the saved loop, the next iteration; for the
     /// loops around it, the current one.
     pub fn position(&self) -> LoopPosition {
@@ -594,6 +616,167 @@ impl<S> Frame<'_, S> {
             index: self.index,
             len: self.len,
         }
+    }
+}
+
+/// The next `budget` items of a save-point loop's iterator, run without a
+/// check in between: a chunked `for` loop is `loop { for x in &mut chunk
+/// {..}; check }`. The generated code asks for one as
+/// `(&mut &mut Chunker(Some(&mut iter))).chunk(budget)`: a `Range` of
+/// integers gives a sub-range (the loop's own end test is the only test
+/// per iteration), any other iterator a counted adapter ([`Counted`]).
+pub struct Chunker<'a, I>(pub Option<&'a mut I>);
+
+/// A chunk's bookkeeping, once it has run.
+pub trait Chunk: Iterator {
+    /// Items taken from the loop's iterator.
+    fn taken(&self) -> u64;
+    /// The loop's iterator has no more items after this chunk.
+    fn exhausted(&self) -> bool;
+}
+
+/// The chunk of a `Range` of integers: the sub-range itself.
+pub struct SubRange<T> {
+    range: std::ops::Range<T>,
+    taken: u64,
+    exhausted: bool,
+}
+
+impl<T> Iterator for SubRange<T>
+where
+    std::ops::Range<T>: Iterator<Item = T>,
+{
+    type Item = T;
+    #[inline(always)]
+    fn next(&mut self) -> Option<T> {
+        self.range.next()
+    }
+}
+
+impl<T> Chunk for SubRange<T>
+where
+    std::ops::Range<T>: Iterator<Item = T>,
+{
+    #[inline(always)]
+    fn taken(&self) -> u64 {
+        self.taken
+    }
+    #[inline(always)]
+    fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+}
+
+/// Chunks of a `Range` of integers: sub-ranges.
+pub trait RangeChunks {
+    /// The range's item type.
+    type Item;
+    /// The next sub-range of at most `budget` items; the range advances
+    /// past it (a chunked loop has no `break`: it runs every chunk whole).
+    fn chunk(self, budget: u64) -> SubRange<Self::Item>;
+}
+
+/// An integer a `Range` chunks over. One generic implementation of
+/// [`RangeChunks`] (not one per type) keeps `for i in 0..n` inferring the
+/// type of `0` from `n` and the body, as it does without the macro.
+pub trait ChunkStep: Copy + PartialOrd {
+    /// How many items `start..end` has, if at least `end > start`.
+    fn distance(start: Self, end: Self) -> u64;
+    /// `start` moved `n` items on (`n` at most the distance to the end).
+    fn advance(start: Self, n: u64) -> Self;
+}
+
+macro_rules! chunk_step {
+    ($($t:ty),*) => {$(
+        impl ChunkStep for $t {
+            #[inline(always)]
+            fn distance(start: $t, end: $t) -> u64 {
+                if end > start { end.abs_diff(start) as u64 } else { 0 }
+            }
+            #[inline(always)]
+            fn advance(start: $t, n: u64) -> $t {
+                // `n` is at most the distance to the range's end: no overflow.
+                start.wrapping_add(n as $t)
+            }
+        }
+    )*};
+}
+
+chunk_step!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+impl<T: ChunkStep> RangeChunks for &mut &mut Chunker<'_, std::ops::Range<T>> {
+    type Item = T;
+    #[inline(always)]
+    fn chunk(self, budget: u64) -> SubRange<T> {
+        let range = self.0.take().expect("a chunker makes one chunk");
+        let start = range.start;
+        let left = T::distance(start, range.end);
+        let taken = budget.min(left);
+        let stop = T::advance(start, taken);
+        range.start = stop;
+        SubRange {
+            range: start..stop,
+            taken,
+            exhausted: taken == left,
+        }
+    }
+}
+
+/// Chunks of any other iterator: [`Counted`].
+pub trait IterChunks<'a, I> {
+    /// The next at most `budget` items.
+    fn chunk(self, budget: u64) -> Counted<'a, I>;
+}
+
+impl<'a, I: Iterator> IterChunks<'a, I> for &mut Chunker<'a, I> {
+    #[inline(always)]
+    fn chunk(self, budget: u64) -> Counted<'a, I> {
+        Counted {
+            iter: self.0.take().expect("a chunker makes one chunk"),
+            left: budget,
+            taken: 0,
+            exhausted: false,
+        }
+    }
+}
+
+/// At most `left` more items of a loop's iterator, counted.
+pub struct Counted<'a, I> {
+    iter: &'a mut I,
+    left: u64,
+    taken: u64,
+    exhausted: bool,
+}
+
+impl<I: Iterator> Iterator for Counted<'_, I> {
+    type Item = I::Item;
+    #[inline(always)]
+    fn next(&mut self) -> Option<I::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        match self.iter.next() {
+            Some(item) => {
+                self.left -= 1;
+                self.taken += 1;
+                Some(item)
+            }
+            None => {
+                self.exhausted = true;
+                None
+            }
+        }
+    }
+}
+
+impl<I: Iterator> Chunk for Counted<'_, I> {
+    #[inline(always)]
+    fn taken(&self) -> u64 {
+        self.taken
+    }
+    #[inline(always)]
+    fn exhausted(&self) -> bool {
+        self.exhausted
     }
 }
 
@@ -719,4 +902,68 @@ impl<T> PlainOutcome for &Outcome<'_, T> {
 fn fatal(err: &crate::Error) -> ! {
     report::error(format_args!("{err}"));
     std::process::exit(1)
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+
+    /// Every item of `iter`, taken in chunks of `budget` the way a chunked
+    /// loop takes them, with the chunks' `taken` and `exhausted`.
+    fn in_chunks<I: Iterator>(mut iter: I, budget: u64) -> (Vec<I::Item>, Vec<(u64, bool)>) {
+        let mut items = Vec::new();
+        let mut chunks = Vec::new();
+        loop {
+            let mut chunk = (&mut &mut Chunker(Some(&mut iter))).chunk(budget);
+            items.extend(&mut chunk);
+            chunks.push((chunk.taken(), chunk.exhausted()));
+            if chunk.exhausted() {
+                return (items, chunks);
+            }
+        }
+    }
+
+    #[test]
+    fn a_range_is_cut_into_sub_ranges_that_cover_it_once() {
+        let mut range = 3_u64..10;
+        let mut seen = Vec::new();
+        let mut chunks = Vec::new();
+        loop {
+            let mut chunk = (&mut &mut Chunker(Some(&mut range))).chunk(3);
+            seen.extend(&mut chunk);
+            chunks.push((chunk.taken(), chunk.exhausted()));
+            if chunk.exhausted() {
+                break;
+            }
+        }
+        assert_eq!(seen, (3..10).collect::<Vec<_>>());
+        assert_eq!(chunks, [(3, false), (3, false), (1, true)]);
+
+        // The whole of a signed type, and an empty range.
+        let mut range = i8::MIN..i8::MAX;
+        let mut count = 0;
+        loop {
+            let mut chunk = (&mut &mut Chunker(Some(&mut range))).chunk(64);
+            count += (&mut chunk).count();
+            if chunk.exhausted() {
+                break;
+            }
+        }
+        assert_eq!(count, 255);
+        #[allow(clippy::reversed_empty_ranges)]
+        let mut empty = 5_usize..2;
+        let chunk = (&mut &mut Chunker(Some(&mut empty))).chunk(8);
+        assert_eq!((chunk.taken(), chunk.exhausted()), (0, true));
+    }
+
+    #[test]
+    fn any_other_iterator_is_counted_in_chunks() {
+        let (items, chunks) = in_chunks(vec![1, 2, 3, 4, 5].into_iter(), 2);
+        assert_eq!(items, [1, 2, 3, 4, 5]);
+        // The last chunk finds the iterator empty only when it asks.
+        assert_eq!(chunks, [(2, false), (2, false), (1, true)]);
+        let (items, chunks) = in_chunks(vec!['a', 'b'].into_iter(), 2);
+        assert_eq!(items, ['a', 'b']);
+        assert_eq!(chunks, [(2, false), (0, true)]);
+    }
 }

@@ -580,7 +580,8 @@ impl Rewriter<'_> {
         let next = Lifetime::new(&format!("'__checkpoint_next_{id}"), Span::mixed_site());
         let depth = info.enclosing.len();
         let enter = quote!(let mut #frame = #run.enter(#id, #depth););
-        let save = self.save_statement(id);
+        let frame_done = quote!(#frame.iteration_done());
+        let save = self.save_statement(id, &frame_done);
 
         let mut label = match &*expr {
             Expr::ForLoop(node) => node.label.clone(),
@@ -623,6 +624,39 @@ impl Rewriter<'_> {
         let quiet_label =
             (label.is_some() && info.has_continue).then(|| quote!(#[allow(unused_labels)]));
         match &*expr {
+            // A `for` loop that no `break` leaves and no save point inside
+            // interrupts runs in chunks: the check whether a save is due
+            // comes once per chunk, and over a range of integers the loop's
+            // own end test is the only test an iteration pays.
+            Expr::ForLoop(node) if !info.has_break && !info.has_inner_save_point => {
+                let attrs = &node.attrs;
+                let iter = generated("__checkpoint_iter");
+                let chunk = generated("__checkpoint_chunk");
+                let pat = &node.pat;
+                let iterable = &node.expr;
+                let frame_done = quote!(#frame.chunk_done(#chunk.taken()));
+                let save = self.save_statement(id, &frame_done);
+                quote!({
+                    #enter
+                    if !#frame.finished_phase() {
+                        let mut #iter = ::core::iter::IntoIterator::into_iter(#iterable);
+                        #frame.fast_forward(&mut #iter);
+                        loop {
+                            #[allow(unused_imports)]
+                            use ::checkpoint_core::__private::{Chunk as _, IterChunks as _, RangeChunks as _};
+                            let mut #chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                ::core::option::Option::Some(&mut #iter),
+                            ))
+                            .chunk(#frame.budget());
+                            #(#attrs)* #quiet_label #label for #pat in &mut #chunk { #user_body }
+                            #save
+                            if #chunk.exhausted() {
+                                break;
+                            }
+                        }
+                    }
+                })
+            }
             Expr::ForLoop(node) => {
                 let attrs = &node.attrs;
                 let iter = generated("__checkpoint_iter");
@@ -674,10 +708,12 @@ impl Rewriter<'_> {
         }
     }
 
-    fn save_statement(&self, id: u32) -> TokenStream {
+    /// The save at the end of an iteration (or of a chunk of them), when
+    /// `due` says one may be due.
+    fn save_statement(&self, id: u32, due: &TokenStream) -> TokenStream {
         let info = &self.model.loops[id as usize];
         let run = generated("__checkpoint_run");
-        let frame = format_ident!("__checkpoint_loop_{}", id, span = Span::mixed_site());
+
         let positions = info
             .enclosing
             .iter()
@@ -702,7 +738,7 @@ impl Rewriter<'_> {
         });
         quote! {
             #[allow(unreachable_code)]
-            if #frame.iteration_done() {
+            if #due {
                 #run.save(&[#(#positions),*], &#struct_path { #(#fields),* });
             }
         }

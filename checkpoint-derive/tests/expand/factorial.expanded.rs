@@ -63,12 +63,22 @@ fn factorial(n: u64) -> u128 {
                     1..=n as u128,
                 );
                 __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                for i in __checkpoint_iter {
-                    {
-                        prod *= i;
+                loop {
+                    #[allow(unused_imports)]
+                    use ::checkpoint_core::__private::{
+                        Chunk as _, IterChunks as _, RangeChunks as _,
+                    };
+                    let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                        ::core::option::Option::Some(&mut __checkpoint_iter),
+                    ))
+                        .chunk(__checkpoint_loop_0.budget());
+                    for i in &mut __checkpoint_chunk {
+                        {
+                            prod *= i;
+                        }
                     }
                     #[allow(unreachable_code)]
-                    if __checkpoint_loop_0.iteration_done() {
+                    if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
@@ -76,6 +86,9 @@ fn factorial(n: u64) -> u128 {
                                     prod: ::core::option::Option::Some(&prod),
                                 },
                             );
+                    }
+                    if __checkpoint_chunk.exhausted() {
+                        break;
                     }
                 }
             }

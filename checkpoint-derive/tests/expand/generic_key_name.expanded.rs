@@ -75,12 +75,22 @@ where
                     items.iter().enumerate(),
                 );
                 __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                for (i, item) in __checkpoint_iter {
-                    {
-                        sum += weight(i) * (*item).into();
+                loop {
+                    #[allow(unused_imports)]
+                    use ::checkpoint_core::__private::{
+                        Chunk as _, IterChunks as _, RangeChunks as _,
+                    };
+                    let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                        ::core::option::Option::Some(&mut __checkpoint_iter),
+                    ))
+                        .chunk(__checkpoint_loop_0.budget());
+                    for (i, item) in &mut __checkpoint_chunk {
+                        {
+                            sum += weight(i) * (*item).into();
+                        }
                     }
                     #[allow(unreachable_code)]
-                    if __checkpoint_loop_0.iteration_done() {
+                    if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
@@ -88,6 +98,9 @@ where
                                     sum: ::core::option::Option::Some(&sum),
                                 },
                             );
+                    }
+                    if __checkpoint_chunk.exhausted() {
+                        break;
                     }
                 }
             }

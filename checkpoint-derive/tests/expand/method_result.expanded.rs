@@ -85,12 +85,22 @@ impl Ledger {
                         &self.entries,
                     );
                     __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                    for entry in __checkpoint_iter {
-                        {
-                            balance += entry.parse::<i64>()?;
+                    loop {
+                        #[allow(unused_imports)]
+                        use ::checkpoint_core::__private::{
+                            Chunk as _, IterChunks as _, RangeChunks as _,
+                        };
+                        let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                            ::core::option::Option::Some(&mut __checkpoint_iter),
+                        ))
+                            .chunk(__checkpoint_loop_0.budget());
+                        for entry in &mut __checkpoint_chunk {
+                            {
+                                balance += entry.parse::<i64>()?;
+                            }
                         }
                         #[allow(unreachable_code)]
-                        if __checkpoint_loop_0.iteration_done() {
+                        if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
                             __checkpoint_run
                                 .save(
                                     &[__checkpoint_loop_0.position()],
@@ -98,6 +108,9 @@ impl Ledger {
                                         balance: ::core::option::Option::Some(&balance),
                                     },
                                 );
+                        }
+                        if __checkpoint_chunk.exhausted() {
+                            break;
                         }
                     }
                 }
@@ -188,12 +201,22 @@ impl Ledger {
                         &self.entries,
                     );
                     __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                    for entry in __checkpoint_iter {
-                        {
-                            count += usize::from(entry.len() > limit);
+                    loop {
+                        #[allow(unused_imports)]
+                        use ::checkpoint_core::__private::{
+                            Chunk as _, IterChunks as _, RangeChunks as _,
+                        };
+                        let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                            ::core::option::Option::Some(&mut __checkpoint_iter),
+                        ))
+                            .chunk(__checkpoint_loop_0.budget());
+                        for entry in &mut __checkpoint_chunk {
+                            {
+                                count += usize::from(entry.len() > limit);
+                            }
                         }
                         #[allow(unreachable_code)]
-                        if __checkpoint_loop_0.iteration_done() {
+                        if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
                             __checkpoint_run
                                 .save(
                                     &[__checkpoint_loop_0.position()],
@@ -201,6 +224,9 @@ impl Ledger {
                                         count: ::core::option::Option::Some(&count),
                                     },
                                 );
+                        }
+                        if __checkpoint_chunk.exhausted() {
+                            break;
                         }
                     }
                 }

@@ -75,18 +75,30 @@ fn triangle(n: u64) -> u64 {
                                     0..i,
                                 );
                                 __checkpoint_loop_1.fast_forward(&mut __checkpoint_iter);
-                                for j in __checkpoint_iter {
-                                    '__checkpoint_next_1: {
-                                        if j % 2 == 1 {
-                                            break '__checkpoint_next_1;
+                                loop {
+                                    #[allow(unused_imports)]
+                                    use ::checkpoint_core::__private::{
+                                        Chunk as _, IterChunks as _, RangeChunks as _,
+                                    };
+                                    let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                        ::core::option::Option::Some(&mut __checkpoint_iter),
+                                    ))
+                                        .chunk(__checkpoint_loop_1.budget());
+                                    for j in &mut __checkpoint_chunk {
+                                        '__checkpoint_next_1: {
+                                            if j % 2 == 1 {
+                                                break '__checkpoint_next_1;
+                                            }
+                                            if j > 6 {
+                                                break '__checkpoint_next_0;
+                                            }
+                                            total += i * j;
                                         }
-                                        if j > 6 {
-                                            break '__checkpoint_next_0;
-                                        }
-                                        total += i * j;
                                     }
                                     #[allow(unreachable_code)]
-                                    if __checkpoint_loop_1.iteration_done() {
+                                    if __checkpoint_loop_1
+                                        .chunk_done(__checkpoint_chunk.taken())
+                                    {
                                         __checkpoint_run
                                             .save(
                                                 &[
@@ -97,6 +109,9 @@ fn triangle(n: u64) -> u64 {
                                                     total: ::core::option::Option::Some(&total),
                                                 },
                                             );
+                                    }
+                                    if __checkpoint_chunk.exhausted() {
+                                        break;
                                     }
                                 }
                             }

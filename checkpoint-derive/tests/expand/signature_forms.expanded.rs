@@ -82,14 +82,24 @@ impl<'a> Corpus<'a> {
                         &self.words,
                     );
                     __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                    for word in __checkpoint_iter {
-                        {
-                            if keep(word) {
-                                kept += 1;
+                    loop {
+                        #[allow(unused_imports)]
+                        use ::checkpoint_core::__private::{
+                            Chunk as _, IterChunks as _, RangeChunks as _,
+                        };
+                        let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                            ::core::option::Option::Some(&mut __checkpoint_iter),
+                        ))
+                            .chunk(__checkpoint_loop_0.budget());
+                        for word in &mut __checkpoint_chunk {
+                            {
+                                if keep(word) {
+                                    kept += 1;
+                                }
                             }
                         }
                         #[allow(unreachable_code)]
-                        if __checkpoint_loop_0.iteration_done() {
+                        if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
                             __checkpoint_run
                                 .save(
                                     &[__checkpoint_loop_0.position()],
@@ -97,6 +107,9 @@ impl<'a> Corpus<'a> {
                                         kept: ::core::option::Option::Some(&kept),
                                     },
                                 );
+                        }
+                        if __checkpoint_chunk.exhausted() {
+                            break;
                         }
                     }
                 }
@@ -186,16 +199,26 @@ impl<'a> Corpus<'a> {
                         self.words.iter().enumerate(),
                     );
                     __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                    for (i, word) in __checkpoint_iter {
-                        {
-                            if word.starts_with(prefix)
-                                && best.is_none_or(|b| self.words[b].len() < word.len())
+                    loop {
+                        #[allow(unused_imports)]
+                        use ::checkpoint_core::__private::{
+                            Chunk as _, IterChunks as _, RangeChunks as _,
+                        };
+                        let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                            ::core::option::Option::Some(&mut __checkpoint_iter),
+                        ))
+                            .chunk(__checkpoint_loop_0.budget());
+                        for (i, word) in &mut __checkpoint_chunk {
                             {
-                                best = Some(i);
+                                if word.starts_with(prefix)
+                                    && best.is_none_or(|b| self.words[b].len() < word.len())
+                                {
+                                    best = Some(i);
+                                }
                             }
                         }
                         #[allow(unreachable_code)]
-                        if __checkpoint_loop_0.iteration_done() {
+                        if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
                             __checkpoint_run
                                 .save(
                                     &[__checkpoint_loop_0.position()],
@@ -203,6 +226,9 @@ impl<'a> Corpus<'a> {
                                         best: ::core::option::Option::Some(&best),
                                     },
                                 );
+                        }
+                        if __checkpoint_chunk.exhausted() {
+                            break;
                         }
                     }
                 }

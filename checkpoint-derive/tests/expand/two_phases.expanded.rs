@@ -71,12 +71,22 @@ fn two_phases(n: usize) -> u64 {
                     0..n as u64,
                 );
                 __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                for i in __checkpoint_iter {
-                    {
-                        squares.push(i * i);
+                loop {
+                    #[allow(unused_imports)]
+                    use ::checkpoint_core::__private::{
+                        Chunk as _, IterChunks as _, RangeChunks as _,
+                    };
+                    let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                        ::core::option::Option::Some(&mut __checkpoint_iter),
+                    ))
+                        .chunk(__checkpoint_loop_0.budget());
+                    for i in &mut __checkpoint_chunk {
+                        {
+                            squares.push(i * i);
+                        }
                     }
                     #[allow(unreachable_code)]
-                    if __checkpoint_loop_0.iteration_done() {
+                    if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
@@ -85,6 +95,9 @@ fn two_phases(n: usize) -> u64 {
                                     checksum: ::core::option::Option::None::<()>,
                                 },
                             );
+                    }
+                    if __checkpoint_chunk.exhausted() {
+                        break;
                     }
                 }
             }
@@ -102,12 +115,22 @@ fn two_phases(n: usize) -> u64 {
                     &squares,
                 );
                 __checkpoint_loop_1.fast_forward(&mut __checkpoint_iter);
-                for square in __checkpoint_iter {
-                    {
-                        checksum = checksum.wrapping_mul(31).wrapping_add(*square);
+                loop {
+                    #[allow(unused_imports)]
+                    use ::checkpoint_core::__private::{
+                        Chunk as _, IterChunks as _, RangeChunks as _,
+                    };
+                    let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                        ::core::option::Option::Some(&mut __checkpoint_iter),
+                    ))
+                        .chunk(__checkpoint_loop_1.budget());
+                    for square in &mut __checkpoint_chunk {
+                        {
+                            checksum = checksum.wrapping_mul(31).wrapping_add(*square);
+                        }
                     }
                     #[allow(unreachable_code)]
-                    if __checkpoint_loop_1.iteration_done() {
+                    if __checkpoint_loop_1.chunk_done(__checkpoint_chunk.taken()) {
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_1.position()],
@@ -116,6 +139,9 @@ fn two_phases(n: usize) -> u64 {
                                     checksum: ::core::option::Option::Some(&checksum),
                                 },
                             );
+                    }
+                    if __checkpoint_chunk.exhausted() {
+                        break;
                     }
                 }
             }
