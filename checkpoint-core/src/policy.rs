@@ -338,18 +338,7 @@ impl Due {
     /// path decides), never late by more than a clock tick.
     #[inline(always)]
     pub(crate) fn tick(&self) -> bool {
-        let since = self.since_save.get() + 1;
-        self.since_save.set(since);
-        let now = clock::now_ms();
-        let began = self.watched.next_iteration(now);
-        if since >= self.iteration_limit
-            || now >= self.wake_ms.get()
-            || now.saturating_sub(began) > self.grace_ms
-        {
-            self.iteration_began_ms.set(began);
-            return true;
-        }
-        false
+        self.count(1, false)
     }
 
     /// How many iterations a loop may run before its next check
@@ -367,15 +356,25 @@ impl Due {
     /// the tick they began in, halved when one spans more than one.
     #[inline(always)]
     pub(crate) fn tick_many(&self, count: u64) -> bool {
+        self.count(count, true)
+    }
+
+    /// Counts `count` iterations (sizing the next chunk if `size_chunks`)
+    /// and says whether the slow path should run: [`Due::tick`] and
+    /// [`Due::tick_many`].
+    #[inline(always)]
+    fn count(&self, count: u64, size_chunks: bool) -> bool {
         let since = self.since_save.get() + count;
         self.since_save.set(since);
         let now = clock::now_ms();
         let began = self.watched.next_iteration(now);
-        let chunk = self.chunk.get();
-        if now == began {
-            self.chunk.set((chunk * 2).min(MAX_CHUNK));
-        } else if now > began.saturating_add(1) {
-            self.chunk.set((chunk / 2).max(1));
+        if size_chunks {
+            let chunk = self.chunk.get();
+            if now == began {
+                self.chunk.set((chunk * 2).min(MAX_CHUNK));
+            } else if now > began.saturating_add(1) {
+                self.chunk.set((chunk / 2).max(1));
+            }
         }
         if since >= self.iteration_limit
             || now >= self.wake_ms.get()

@@ -268,7 +268,10 @@ const LAST_WORDS_FALLBACK: &[u8] = b"\ncheckpoint: second Ctrl-C: stopped at onc
 impl LastWords {
     /// A rerun resumes from `path`, the checkpoint of `header`.
     pub(crate) fn resumes_from(&self, path: &std::path::Path, header: &crate::format::Header) {
-        self.set(&format!(
+        if crate::report::quiet() {
+            return;
+        }
+        self.set(format_args!(
             "checkpoint: second Ctrl-C: stopped at once without saving; a rerun resumes from {} ({})",
             path.display(),
             crate::report::describe_save(header)
@@ -277,12 +280,12 @@ impl LastWords {
 
     /// `label` has no checkpoint yet.
     pub(crate) fn starts_over(&self, label: &str) {
-        self.set(&format!(
+        self.set(format_args!(
             "checkpoint: second Ctrl-C: stopped at once without saving; {label} has no checkpoint yet, so a rerun starts it from the beginning"
         ));
     }
 
-    fn set(&self, line: &str) {
+    fn set(&self, line: std::fmt::Arguments<'_>) {
         if crate::report::quiet() {
             return;
         }

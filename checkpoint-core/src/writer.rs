@@ -198,21 +198,7 @@ impl Writer {
     /// The results of the saves that finished since the last call, without
     /// waiting.
     pub(crate) fn finished(&mut self) -> Vec<Result<Written>> {
-        let mut done = Vec::new();
-        while self.outstanding > 0 {
-            match self.results.try_recv() {
-                Ok(result) => {
-                    self.outstanding -= 1;
-                    done.push(result);
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    done.push(Err(self.died()));
-                    break;
-                }
-            }
-        }
-        done
+        self.collect(false)
     }
 
     /// Waits for every save handed over (the one being written and the one
@@ -220,14 +206,26 @@ impl Writer {
     /// thread that died (a panic) is an error naming the cause, and its
     /// saves count as failed; the next save starts a new thread.
     pub(crate) fn wait(&mut self) -> Vec<Result<Written>> {
+        self.collect(true)
+    }
+
+    /// The results of the saves handed over, oldest first: all of them,
+    /// waiting for each (`wait`), or those already finished.
+    fn collect(&mut self, wait: bool) -> Vec<Result<Written>> {
         let mut done = Vec::new();
         while self.outstanding > 0 {
-            match self.results.recv() {
+            let next = if wait {
+                self.results.recv().map_err(|_| TryRecvError::Disconnected)
+            } else {
+                self.results.try_recv()
+            };
+            match next {
                 Ok(result) => {
                     self.outstanding -= 1;
                     done.push(result);
                 }
-                Err(_) => {
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
                     done.push(Err(self.died()));
                     break;
                 }
