@@ -624,23 +624,20 @@ impl Rewriter<'_> {
         let quiet_label =
             (label.is_some() && info.has_continue).then(|| quote!(#[allow(unused_labels)]));
         match &*expr {
-            // A `for` loop that no `break` leaves and no save point inside
-            // interrupts runs in chunks: the check whether a save is due
-            // comes once per chunk, and over a range of integers the loop's
-            // own end test is the only test an iteration pays.
-            Expr::ForLoop(node) if !info.has_break && !info.has_inner_save_point => {
+            Expr::ForLoop(node) => {
                 let attrs = &node.attrs;
                 let iter = generated("__checkpoint_iter");
-                let chunk = generated("__checkpoint_chunk");
                 let pat = &node.pat;
                 let iterable = &node.expr;
-                let frame_done = quote!(#frame.chunk_done(#chunk.taken()));
-                let save = self.save_statement(id, &frame_done);
-                quote!({
-                    #enter
-                    if !#frame.finished_phase() {
-                        let mut #iter = ::core::iter::IntoIterator::into_iter(#iterable);
-                        #frame.fast_forward(&mut #iter);
+                // A `for` loop that no `break` leaves and no save point
+                // inside interrupts runs in chunks: the check whether a save
+                // is due comes once per chunk, and over a range of integers
+                // the loop's own end test is the only test an iteration pays.
+                let iterate = if !info.has_break && !info.has_inner_save_point {
+                    let chunk = generated("__checkpoint_chunk");
+                    let chunk_done = quote!(#frame.chunk_done(#chunk.taken()));
+                    let save = self.save_statement(id, &chunk_done);
+                    quote! {
                         loop {
                             #[allow(unused_imports)]
                             use ::checkpoint_core::__private::{Chunk as _, IterChunks as _, RangeChunks as _};
@@ -655,19 +652,15 @@ impl Rewriter<'_> {
                             }
                         }
                     }
-                })
-            }
-            Expr::ForLoop(node) => {
-                let attrs = &node.attrs;
-                let iter = generated("__checkpoint_iter");
-                let pat = &node.pat;
-                let iterable = &node.expr;
+                } else {
+                    quote!(#(#attrs)* #quiet_label #label for #pat in #iter #new_body)
+                };
                 quote!({
                     #enter
                     if !#frame.finished_phase() {
                         let mut #iter = ::core::iter::IntoIterator::into_iter(#iterable);
                         #frame.fast_forward(&mut #iter);
-                        #(#attrs)* #quiet_label #label for #pat in #iter #new_body
+                        #iterate
                     }
                 })
             }
