@@ -8,16 +8,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::backend::{self, Lock, Opened, Store};
+use crate::bytes::format::{self, Codec, Header, Identity, Limits, LoopPosition};
+use crate::bytes::identity;
 use crate::error::{Error, Result};
-use crate::format::{self, Codec, Header, Identity, Limits, LoopPosition};
-use crate::identity;
-use crate::options::{OnCodeChange, Options, env_flag, policy_from_env};
-use crate::policy::{Due, SavePolicy};
+use crate::machine::env_flag;
+use crate::options::{OnCodeChange, Options, policy_from_env};
 use crate::report;
-use crate::signals;
-use crate::watchdog;
-use crate::writer::{self, Job, Writer, Written};
+use crate::run::policy::{Due, SavePolicy};
+use crate::run::watchdog;
+use crate::run::writer::{self, Job, Writer, Written};
+use crate::run::{last_words, signals};
+use crate::storage::backend::{self, Lock, Opened, Store};
 
 /// A checkpointed run, for code that prefers explicit calls to the
 /// `#[checkpointed]` attribute: the restore/save/sync pattern.
@@ -461,7 +462,10 @@ impl CheckpointBuilder {
 
     /// Saves to a simulated disk (unit tests of crashes and I/O faults).
     #[cfg(test)]
-    pub(crate) fn file_system(mut self, fs: std::sync::Arc<dyn crate::store::FileSystem>) -> Self {
+    pub(crate) fn file_system(
+        mut self,
+        fs: std::sync::Arc<dyn crate::storage::store::FileSystem>,
+    ) -> Self {
         self.options.file_system = Some(fs);
         self
     }
@@ -552,7 +556,7 @@ impl CheckpointBuilder {
             return Ok(checkpoint);
         }
         let stem = identity::file_stem(&checkpoint.identity);
-        match backend::open(&checkpoint.options, &stem) {
+        match backend::open(&checkpoint.options.place(), &stem) {
             Ok(Opened {
                 store,
                 lock,
@@ -566,7 +570,7 @@ impl CheckpointBuilder {
                 });
                 checkpoint.active = Some(signals::ActiveRun::begin(&checkpoint.options.signals));
                 // Until it restores or saves, a second Ctrl-C says so.
-                signals::LAST_WORDS.starts_over(&checkpoint.label);
+                last_words::LAST_WORDS.starts_over(&checkpoint.label);
                 // The explicit API marks no loops: watched for the signal
                 // deadline only.
                 watchdog::watch_signals_only(checkpoint.due.watched(), &checkpoint.label);
@@ -1169,7 +1173,7 @@ impl Checkpoint {
     /// Says that the run resumed, and where: one line, and a `tracing`
     /// event. A checkpoint saved inside loops names the iteration.
     fn announce_restore(&self, header: &Header, path: &Path) {
-        signals::LAST_WORDS.resumes_from(path, header);
+        last_words::LAST_WORDS.resumes_from(path, header);
         if header.position.is_empty() {
             report::info(format_args!(
                 "resumed {} from {} (save {})",
@@ -1181,7 +1185,7 @@ impl Checkpoint {
             report::info(format_args!(
                 "resumed {} at {} from {} (save {})",
                 self.label,
-                report::describe_position(&header.position),
+                format::describe_position(&header.position),
                 path.display(),
                 header.save_count
             ));

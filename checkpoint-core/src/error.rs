@@ -231,7 +231,7 @@ impl fmt::Display for Holder<'_> {
         };
         write!(f, "pid {pid}")?;
         if pid == std::process::id().to_string()
-            && field("host=").is_none_or(|host| host == crate::lock::hostname())
+            && field("host=").is_none_or(|host| host == crate::machine::hostname())
         {
             // Not another process: this one opened the run twice.
             return f.write_str(

@@ -1,7 +1,7 @@
 //! The decoder's entry point for the cargo-fuzz target in `fuzz/`, compiled
 //! only under `--cfg fuzzing` (which cargo-fuzz sets).
 
-use crate::format::{Limits, decode_file, decode_state};
+use crate::bytes::format::{Limits, decode_file, decode_state};
 
 /// A state with a bit of everything postcard decodes: sequences, strings,
 /// options, floats.

@@ -38,14 +38,14 @@ use std::fs;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use crate::bytes::format::{self, Limits};
+use crate::bytes::identity;
 use crate::error::{Error, Result};
-use crate::format::{self, Limits};
-use crate::identity;
-use crate::lock::{LOCK_SUFFIX, RunLock};
-use crate::store::{self, DirStore};
+use crate::storage::lock::{LOCK_SUFFIX, RunLock};
+use crate::storage::store::{self, DirStore};
 
-pub use crate::format::{Codec, Header, Identity, LoopPosition};
-pub use crate::store::Generation;
+pub use crate::bytes::format::{Codec, Header, Identity, LoopPosition};
+pub use crate::storage::store::Generation;
 
 /// A verified checkpoint file: its header and sizes (the state itself is
 /// not decoded).
@@ -332,8 +332,8 @@ pub fn remove_run_if(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bytes::format::tests::{sample_file, sample_header};
     use crate::error::CorruptReason;
-    use crate::format::tests::{sample_file, sample_header};
 
     #[test]
     fn scan_groups_files_by_run_and_skips_the_rest() {

@@ -93,28 +93,26 @@
 
 #![deny(missing_docs)]
 
-mod backend;
-#[cfg(feature = "object-store")]
-mod bucket;
-mod canonical;
-mod checkpoint;
-mod clock;
-mod compress;
+// The layers, bottom to top; a module imports only from its own layer
+// and those below it. At the bottom, no layer of its own: errors, the
+// user's messages, durations, and facts about this process.
 mod duration;
 mod error;
-mod format;
-mod identity;
-pub mod inspect;
-mod lock;
-mod options;
-mod policy;
-mod progress;
+mod machine;
 mod report;
-mod signals;
-mod store;
+// Bytes: what a checkpoint file contains. No I/O.
+mod bytes;
+// Durable storage: where the bytes go, atomically.
+mod storage;
+// The run: when to save, in what thread, and what a signal does.
+mod run;
+// The public API on top.
+mod checkpoint;
+#[cfg(test)]
+mod crash_tests;
+pub mod inspect;
+mod options;
 mod verify;
-mod watchdog;
-mod writer;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -132,7 +130,7 @@ pub use error::{CorruptReason, Error, Result};
 pub use options::{
     DEFAULT_BACKGROUND, DEFAULT_DIR, DEFAULT_KEEP, DEFAULT_ZSTD_LEVEL, OnCodeChange,
 };
-pub use policy::{
+pub use run::policy::{
     AUTO_MIN_INTERVAL, DEFAULT_EVERY, DEFAULT_GRACE, DEFAULT_MTBF, SavePolicy, auto_interval,
     daly_interval,
 };

@@ -3,13 +3,16 @@
 //! `CHECKPOINT_DISABLE`).
 
 use std::path::PathBuf;
+#[cfg(test)]
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::duration::parse_duration;
-use crate::policy::{DEFAULT_GRACE, DEFAULT_MTBF, SavePolicy};
-use crate::signals::DEFAULT_SIGNALS;
-use crate::store::{FileSystem, StdFs};
+use crate::run::policy::{DEFAULT_GRACE, DEFAULT_MTBF, SavePolicy};
+use crate::run::signals::DEFAULT_SIGNALS;
+use crate::storage::backend::{Location, Place, is_object_store_url};
+#[cfg(test)]
+use crate::storage::store::FileSystem;
 
 /// The directory used when neither the code nor `CHECKPOINT_DIR` names one.
 ///
@@ -135,30 +138,24 @@ impl Options {
         }
     }
 
-    /// Where the checkpoints go: the directory in force
-    /// ([`Options::resolved_dir`]), or the object store it names
-    /// (`s3://bucket/prefix`, `gs://...`, `az://...`).
-    pub fn resolved_location(&self) -> Location {
+    /// Where the checkpoints go and how to open them: the directory in
+    /// force ([`Options::resolved_dir`]) or the object store it names
+    /// (`s3://bucket/prefix`, `gs://...`, `az://...`), and whether to wait
+    /// for the run's lock (asked for in the code, or by `CHECKPOINT_WAIT`).
+    pub(crate) fn place(&self) -> Place {
         let dir = self.resolved_dir();
-        match dir.to_str() {
+        let location = match dir.to_str() {
             Some(url) if is_object_store_url(url) => Location::Url(url.to_owned()),
             _ => Location::Dir(dir),
+        };
+        Place {
+            location,
+            wait_for_lock: self.wait_for_lock || crate::machine::env_flag("CHECKPOINT_WAIT"),
+            #[cfg(test)]
+            file_system: self.file_system.clone(),
+            #[cfg(test)]
+            delete_elsewhere_from: self.delete_elsewhere_from,
         }
-    }
-
-    /// Whether to wait for the run's lock: asked for in the code, or by
-    /// `CHECKPOINT_WAIT`.
-    pub fn resolved_wait_for_lock(&self) -> bool {
-        self.wait_for_lock || env_flag("CHECKPOINT_WAIT")
-    }
-
-    /// The file system the checkpoints go to.
-    pub fn file_system(&self) -> Arc<dyn FileSystem> {
-        #[cfg(test)]
-        if let Some(fs) = &self.file_system {
-            return Arc::clone(fs);
-        }
-        Arc::new(StdFs)
     }
 }
 
@@ -186,36 +183,5 @@ pub(crate) fn policy_from_env(code: SavePolicy) -> Result<SavePolicy, String> {
         Err(err) => Err(format!(
             "CHECKPOINT_EVERY={text:?} is not a duration: {err}; or \"auto\""
         )),
-    }
-}
-
-/// Where a run's checkpoints go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Location {
-    /// A directory on a local or shared disk.
-    Dir(PathBuf),
-    /// An object store bucket and prefix, as a URL.
-    Url(String),
-}
-
-/// Whether `dir` names an object store rather than a directory: it starts
-/// with a scheme `object_store` reads (`s3://`, `gs://`, `az://`, ...).
-/// Never a real directory name: such a path would be relative, under a
-/// directory called `s3:`.
-pub(crate) fn is_object_store_url(dir: &str) -> bool {
-    const SCHEMES: [&str; 8] = [
-        "s3://", "s3a://", "gs://", "az://", "adl://", "azure://", "abfs://", "abfss://",
-    ];
-    SCHEMES.iter().any(|scheme| dir.starts_with(scheme))
-}
-
-/// Whether an environment flag is set to a true value (`1`, `true`, `yes`, `on`).
-pub(crate) fn env_flag(name: &str) -> bool {
-    match std::env::var(name) {
-        Ok(value) => matches!(
-            value.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        ),
-        Err(_) => false,
     }
 }

@@ -16,15 +16,16 @@ pub use crate::duration::option_ms as duration_ms;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::bytes::format::describe_position;
+use crate::bytes::format::{Identity, LoopPosition};
+use crate::bytes::identity::fingerprint;
 use crate::checkpoint::{Checkpoint, warn_over_grace};
-use crate::format::{Identity, LoopPosition};
-use crate::identity::fingerprint;
 use crate::options::OnCodeChange;
-use crate::policy::{DEFAULT_MTBF, Due, SavePolicy};
-use crate::progress::{self, Progress};
-use crate::report::{self, describe_position};
+use crate::report;
+use crate::run::policy::{DEFAULT_MTBF, Due, SavePolicy};
+use crate::run::progress::{self, Progress};
+use crate::run::watchdog;
 use crate::verify::{self, Role};
-use crate::watchdog;
 
 /// A checkpointed function, as the macro saw it at compile time.
 #[derive(Debug)]
@@ -842,7 +843,7 @@ pub trait KeyPart {
 
 impl<T: Serialize + ?Sized> KeyPart for T {
     fn encode_key(&self) -> Result<Vec<u8>, String> {
-        crate::canonical::to_canonical_bytes(self).map_err(|err| err.to_string())
+        crate::bytes::canonical::to_canonical_bytes(self).map_err(|err| err.to_string())
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 /// Whether `CHECKPOINT_QUIET` asks for silence on stderr.
 pub(crate) fn quiet() -> bool {
     static QUIET: OnceLock<bool> = OnceLock::new();
-    *QUIET.get_or_init(|| crate::options::env_flag("CHECKPOINT_QUIET"))
+    *QUIET.get_or_init(|| crate::machine::env_flag("CHECKPOINT_QUIET"))
 }
 
 fn line(level: &str, message: Arguments<'_>) {
@@ -45,32 +45,6 @@ pub(crate) fn warn(message: Arguments<'_>) {
 pub(crate) fn error(message: Arguments<'_>) {
     tracing::error!(target: "checkpoint", "{message}");
     line("error", message);
-}
-
-/// What a save holds, for messages: where its loops stood, or for the
-/// explicit API, which has no loops, its count (`save 12`).
-pub(crate) fn describe_save(header: &crate::format::Header) -> String {
-    // The explicit API has no loop positions: it names its saves by count.
-    if header.position.is_empty() {
-        format!("save {}", header.save_count)
-    } else {
-        describe_position(&header.position)
-    }
-}
-
-/// Where a loop stands, for messages: `iteration 3 of 10 / 7`.
-pub(crate) fn describe_position(position: &[crate::format::LoopPosition]) -> String {
-    if position.is_empty() {
-        return "the start".to_owned();
-    }
-    let parts: Vec<String> = position
-        .iter()
-        .map(|at| match at.len {
-            Some(len) => format!("{} of {len}", at.index),
-            None => at.index.to_string(),
-        })
-        .collect();
-    format!("iteration {}", parts.join(" / "))
 }
 
 /// A time in milliseconds since the Unix epoch as `2026-04-01 12:34:56 UTC`.

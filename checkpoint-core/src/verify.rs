@@ -13,8 +13,8 @@ use std::panic::{self, AssertUnwindSafe};
 
 use serde::Serialize;
 
-use crate::format::LoopPosition;
-use crate::report::describe_position;
+use crate::bytes::format::LoopPosition;
+use crate::bytes::format::describe_position;
 
 /// What [`verify`] checked: how many saves the uninterrupted run made and
 /// from how many of them it resumed.
@@ -433,8 +433,8 @@ pub(crate) fn save<V: Serialize + ?Sized>(
     position: &[LoopPosition],
     state: &V,
 ) {
-    let encoded = crate::canonical::to_canonical_bytes(state);
-    let fields = crate::canonical::struct_fields(state);
+    let encoded = crate::bytes::canonical::to_canonical_bytes(state);
+    let fields = crate::bytes::canonical::struct_fields(state);
     let difference = SESSION.with(|session| {
         let mut guard = session.borrow_mut();
         let session = guard.as_mut()?;

@@ -18,12 +18,12 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::backend::Store;
-use crate::clock;
+use crate::bytes::format::{self, Codec, Header};
 use crate::error::{Error, Result};
-use crate::format::{self, Codec, Header};
 use crate::report;
-use crate::signals;
+use crate::run::clock;
+use crate::run::last_words;
+use crate::storage::backend::Store;
 
 /// A serialized state on its way to disk.
 pub(crate) struct Job {
@@ -74,7 +74,7 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
         };
     let start = format::finish_file(&header, &mut file, job.room)?;
     let path = store.write_generation(job.number, &file[start..])?;
-    signals::LAST_WORDS.resumes_from(&path, &header);
+    last_words::LAST_WORDS.resumes_from(&path, &header);
     if let Err(err) = store.prune(job.keep) {
         report::warn(format_args!("{err}"));
     }
@@ -95,7 +95,7 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
     if job.announce && line_allowed() {
         report::info(format_args!(
             "saved {} to {} ({} in {:.1} ms)",
-            report::describe_save(&header),
+            format::describe_save(&header),
             written.path.display(),
             report::bytes(written.bytes),
             written.took.as_secs_f64() * 1e3
@@ -295,9 +295,9 @@ mod tests {
     use std::sync::Arc;
 
     use crate::Checkpoint;
-    use crate::format::{self, Limits};
-    use crate::store::FileSystem;
-    use crate::store::sim::Sim;
+    use crate::bytes::format::{self, Limits};
+    use crate::storage::store::FileSystem;
+    use crate::storage::store::sim::Sim;
 
     /// The checkpoints go to the simulated disk; the run's lock, to this
     /// real directory of the same path.
@@ -322,7 +322,7 @@ mod tests {
                     .into_iter()
                     .filter_map(|entry| {
                         let name = entry.name.to_str()?.to_owned();
-                        let (_, number) = crate::store::split_generation_name(&name)?;
+                        let (_, number) = crate::storage::store::split_generation_name(&name)?;
                         Some((number, name))
                     })
                     .max()?;

@@ -8,12 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::bytes::format;
 use crate::error::{Error, Result};
-use crate::format;
 
-#[cfg(test)]
-mod faults;
-mod fs;
+pub(crate) mod fs;
 mod janitor;
 #[cfg(test)]
 pub(crate) mod sim;

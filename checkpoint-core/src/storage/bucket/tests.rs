@@ -207,7 +207,7 @@ fn a_lock_whose_process_exited_on_this_machine_is_taken_over_at_once() {
     let bucket = connect(&url);
     let text = format!(
         "pid={pid} host={} boot={boot} started_unix_ms=0",
-        crate::lock::hostname()
+        crate::machine::hostname()
     );
     bucket
         .block_on(

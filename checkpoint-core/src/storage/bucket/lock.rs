@@ -19,9 +19,9 @@ use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersio
 
 use super::Bucket;
 use crate::error::{Error, Result};
-use crate::lock::{LOCK_SUFFIX, MAX_HOLDER_LEN, hostname};
-use crate::options::env_flag;
+use crate::machine::{env_flag, hostname};
 use crate::report;
+use crate::storage::lock::{LOCK_SUFFIX, MAX_HOLDER_LEN};
 
 /// How long a lock may go without a refresh before it counts as
 /// abandoned, unless `CHECKPOINT_LOCK_TTL` says otherwise.

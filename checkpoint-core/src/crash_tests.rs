@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::fs::FileSystem;
-use super::sim::{Logged, Sim, Step};
 use crate::checkpoint::{Checkpoint, CheckpointBuilder};
 use crate::report::capture;
+use crate::storage::store::fs::FileSystem;
+use crate::storage::store::sim::{Logged, Sim, Step};
 
 /// Saves per simulated run: enough for pruning to delete generations.
 const SAVES: u64 = 5;
@@ -34,7 +34,7 @@ fn progress(save: u64) -> Progress {
 
 /// Saves run on the caller's thread here, so each `save` returns its own
 /// outcome and its warnings are captured; with background writes the same
-/// protocol ([`crate::writer::write`]) runs on the writer thread.
+/// protocol ([`crate::run::writer::write`]) runs on the writer thread.
 fn builder(name: &str, dir: &Path, sim: &Sim) -> CheckpointBuilder {
     Checkpoint::builder(name)
         .dir(dir)
@@ -477,7 +477,7 @@ fn a_file_with_a_bad_start_is_refused_before_it_is_read() {
     let dir = tmp.path().join("ckpt");
     for junk in [vec![0_u8; 1 << 20], {
         // The right magic and version, and a length that lies.
-        let mut file = crate::format::tests::sample_file(&progress(1), None);
+        let mut file = crate::bytes::format::tests::sample_file(&progress(1), None);
         file.extend(std::iter::repeat_n(7_u8, 1 << 20));
         file
     }] {

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
-use crate::{clock, report, signals};
+use crate::report;
+use crate::run::{clock, signals};
 
 /// How often the watchdog looks.
 const LOOK: Duration = Duration::from_millis(20);

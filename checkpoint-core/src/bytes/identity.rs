@@ -7,9 +7,9 @@
 
 use serde::Serialize;
 
-use crate::canonical;
+use crate::bytes::canonical;
+use crate::bytes::format::Identity;
 use crate::error::{Error, Result};
-use crate::format::Identity;
 
 /// A stable 64-bit fingerprint of some bytes (XXH3). Stable across
 /// platforms and releases: it is written into checkpoint files.

@@ -1,17 +1,17 @@
 //! Where a run's checkpoints live, behind one interface: a directory
 //! ([`DirStore`] and its flock [`RunLock`]), or, with the `object-store`
-//! feature, a bucket of S3, GCS or Azure ([`crate::bucket`]).
+//! feature, a bucket of S3, GCS or Azure ([`crate::storage::bucket`]).
 
 use std::path::{Path, PathBuf};
-#[cfg(feature = "object-store")]
 use std::sync::Arc;
 
-#[cfg(feature = "object-store")]
-use crate::bucket::{Bucket, BucketLock, BucketStore, LockRules};
 use crate::error::Result;
-use crate::lock::RunLock;
-use crate::options::{Location, Options};
-use crate::store::{DirStore, FileBytes, Generation};
+#[cfg(feature = "object-store")]
+use crate::storage::bucket::{Bucket, BucketLock, BucketStore, LockRules};
+use crate::storage::lock::RunLock;
+#[cfg(test)]
+use crate::storage::store::FileSystem;
+use crate::storage::store::{DirStore, FileBytes, Generation, StdFs};
 
 /// The generations of one run, wherever they are kept.
 #[derive(Debug)]
@@ -36,29 +36,68 @@ pub(crate) struct Opened {
     pub newest: u64,
 }
 
-/// Opens the store of run `stem` where `options` say, takes the run's lock
-/// and cleans leftovers of interrupted saves.
-pub(crate) fn open(options: &Options, stem: &str) -> Result<Opened> {
-    let wait = options.resolved_wait_for_lock();
-    let (store, lock) = match options.resolved_location() {
+/// Where a run's checkpoints are and how to open them: what the options
+/// and the environment say, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub location: Location,
+    /// Wait for the run's lock rather than refuse a run held elsewhere.
+    pub wait_for_lock: bool,
+    /// A simulated disk instead of the real one.
+    #[cfg(test)]
+    pub file_system: Option<Arc<dyn FileSystem>>,
+    /// See [`DirStore::with_delete_elsewhere_from`].
+    #[cfg(test)]
+    pub delete_elsewhere_from: Option<u64>,
+}
+
+/// Where a run's checkpoints go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Location {
+    /// A directory on a local or shared disk.
+    Dir(PathBuf),
+    /// An object store bucket and prefix, as a URL.
+    Url(String),
+}
+
+/// Whether `dir` names an object store rather than a directory: it starts
+/// with a scheme `object_store` reads (`s3://`, `gs://`, `az://`, ...).
+/// Never a real directory name: such a path would be relative, under a
+/// directory called `s3:`.
+pub(crate) fn is_object_store_url(dir: &str) -> bool {
+    const SCHEMES: [&str; 8] = [
+        "s3://", "s3a://", "gs://", "az://", "adl://", "azure://", "abfs://", "abfss://",
+    ];
+    SCHEMES.iter().any(|scheme| dir.starts_with(scheme))
+}
+
+/// Opens the store of run `stem` at `place`, takes the run's lock and
+/// cleans leftovers of interrupted saves.
+pub(crate) fn open(place: &Place, stem: &str) -> Result<Opened> {
+    let wait = place.wait_for_lock;
+    let (store, lock) = match &place.location {
         Location::Dir(dir) => {
-            let store = DirStore::open_on(options.file_system(), &dir, stem)?;
             #[cfg(test)]
-            let store = match options.delete_elsewhere_from {
+            let fs = place.file_system.clone().unwrap_or_else(|| Arc::new(StdFs));
+            #[cfg(not(test))]
+            let fs = Arc::new(StdFs);
+            let store = DirStore::open_on(fs, dir, stem)?;
+            #[cfg(test)]
+            let store = match place.delete_elsewhere_from {
                 Some(bytes) => store.with_delete_elsewhere_from(bytes),
                 None => store,
             };
             let lock = if wait {
-                RunLock::wait_for(&dir, stem)?
+                RunLock::wait_for(dir, stem)?
             } else {
-                RunLock::acquire(&dir, stem)?
+                RunLock::acquire(dir, stem)?
             };
             store.clean_temp_files();
             (Store::Dir(store), Lock::Dir(lock))
         }
         #[cfg(feature = "object-store")]
         Location::Url(url) => {
-            let bucket = Arc::new(Bucket::connect(&url)?);
+            let bucket = Arc::new(Bucket::connect(url)?);
             let store = BucketStore::new(Arc::clone(&bucket), stem)?;
             let lock = BucketLock::acquire(bucket, stem, LockRules::from_env(wait))?;
             (Store::Bucket(store), Lock::Bucket(lock))

@@ -1,5 +1,5 @@
 //! The checkpoint file format: one file's bytes in, one file's bytes out.
-//! No I/O here; [`crate::store`] decides where the bytes go.
+//! No I/O here; the storage layer decides where the bytes go.
 //!
 //! # Layout
 //!
@@ -35,7 +35,7 @@ use std::io::Read;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::compress;
+use crate::bytes::compress;
 use crate::error::{CorruptReason, Error, Result};
 
 /// The first 8 bytes of every checkpoint file.
@@ -1008,4 +1008,29 @@ mod proptests {
             }
         }
     }
+}
+/// What a save holds, for messages: where its loops stood, or for the
+/// explicit API, which has no loops, its count (`save 12`).
+pub(crate) fn describe_save(header: &Header) -> String {
+    // The explicit API has no loop positions: it names its saves by count.
+    if header.position.is_empty() {
+        format!("save {}", header.save_count)
+    } else {
+        describe_position(&header.position)
+    }
+}
+
+/// Where a loop stands, for messages: `iteration 3 of 10 / 7`.
+pub(crate) fn describe_position(position: &[LoopPosition]) -> String {
+    if position.is_empty() {
+        return "the start".to_owned();
+    }
+    let parts: Vec<String> = position
+        .iter()
+        .map(|at| match at.len {
+            Some(len) => format!("{} of {len}", at.index),
+            None => at.index.to_string(),
+        })
+        .collect();
+    format!("iteration {}", parts.join(" / "))
 }

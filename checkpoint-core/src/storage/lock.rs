@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
+use crate::machine::hostname;
 use crate::report;
-use crate::store::{check_stem, create_private_dir};
+use crate::storage::store::{check_stem, create_private_dir};
 
 /// Extension of lock files: `{stem}.lock`.
 pub(crate) const LOCK_SUFFIX: &str = ".lock";
@@ -220,17 +221,6 @@ fn read_holder(file: &mut File) -> Option<String> {
     file.take(MAX_HOLDER_LEN).read_to_end(&mut bytes).ok()?;
     let text = String::from_utf8_lossy(&bytes).trim().to_owned();
     (!text.is_empty()).then_some(text)
-}
-
-/// This machine's name, or "" if unknown. Read from files rather than
-/// gethostname(2) to avoid a libc dependency for one informational field.
-pub(crate) fn hostname() -> String {
-    ["/proc/sys/kernel/hostname", "/etc/hostname"]
-        .iter()
-        .find_map(|p| fs::read_to_string(p).ok())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

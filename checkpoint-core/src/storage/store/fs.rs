@@ -10,7 +10,7 @@ use std::ops::Deref;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
-/// What [`crate::store::DirStore`] needs from a file system. Saves are rare
+/// What [`crate::storage::store::DirStore`] needs from a file system. Saves are rare
 /// (seconds apart at the least), so a virtual call per step costs nothing
 /// next to the fsyncs themselves.
 pub(crate) trait FileSystem: fmt::Debug + Send + Sync {

@@ -2,15 +2,15 @@
 //! whichever comes first, or at the interval Daly's formula gives for the
 //! measured cost of a save and the mean time between failures. The check in
 //! the hot loop is a counter compare and one relaxed atomic load (see
-//! [`crate::clock`]); the system clock is read only on the slow path.
+//! [`crate::run::clock`]); the system clock is read only on the slow path.
 
 use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock;
 use crate::report;
-use crate::watchdog::Watched;
+use crate::run::clock;
+use crate::run::watchdog::Watched;
 
 /// The interval used when neither `every` nor `every_iters` is given.
 ///

@@ -22,7 +22,9 @@ use object_store::{
 };
 
 use crate::error::{Error, Result};
-use crate::store::{Generation, STALE_SUFFIX, check_stem, generation_name, split_generation_name};
+use crate::storage::store::{
+    Generation, STALE_SUFFIX, check_stem, generation_name, split_generation_name,
+};
 
 mod lock;
 
@@ -148,7 +150,7 @@ impl Bucket {
 }
 
 /// The generations of one run (one `stem`) under a bucket's prefix: the
-/// object-store counterpart of [`crate::store::DirStore`], with the same
+/// object-store counterpart of [`crate::storage::store::DirStore`], with the same
 /// names (`{stem}.g{N:08}.ckpt`) and the same promises.
 #[derive(Debug)]
 pub(crate) struct BucketStore {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::format::LoopPosition;
+use crate::bytes::format::LoopPosition;
 
 /// How often the slow path refreshes the bar.
 pub(crate) const REFRESH: Duration = Duration::from_millis(200);

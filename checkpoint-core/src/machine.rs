@@ -1,0 +1,26 @@
+//! Facts about this process and the machine it runs on, read from the
+//! environment: at the bottom of the layers, so any of them may ask.
+
+use std::fs;
+
+/// Whether an environment flag is set to a true value (`1`, `true`, `yes`, `on`).
+pub(crate) fn env_flag(name: &str) -> bool {
+    match std::env::var(name) {
+        Ok(value) => matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        ),
+        Err(_) => false,
+    }
+}
+
+/// This machine's name, or "" if unknown. Read from files rather than
+/// gethostname(2) to avoid a libc dependency for one informational field.
+pub(crate) fn hostname() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| fs::read_to_string(p).ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}
