@@ -19,6 +19,9 @@ use crate::run::watchdog;
 use crate::run::writer::{self, Job, Writer, Written};
 use crate::run::{last_words, signals};
 use crate::storage::backend::{self, Lock, Opened, Store};
+use crate::storage::commit::{self, Outcome};
+use crate::storage::group::Group;
+use crate::storage::store::{Kind, generation_name};
 
 /// A checkpointed run, for code that prefers explicit calls to the
 /// `#[checkpointed]` attribute: the restore/save/sync pattern.
@@ -72,6 +75,34 @@ pub struct Checkpoint {
     spare: Vec<u8>,
     /// While the run is open, its signals make it save and exit.
     active: Option<signals::ActiveRun>,
+    /// A run across the ranks of an MPI job: the group, and on rank 0 the
+    /// store of commit records.
+    coordinated: Option<Coordinated>,
+}
+
+/// What a run across several ranks adds to one rank's run (see
+/// `storage/commit.rs`).
+struct Coordinated {
+    group: Group,
+    /// The run's stem, without the rank.
+    stem: String,
+    /// Rank 0: the commit records, and the run's own lock, which keeps a
+    /// second job off the run.
+    records: Option<(Store, Lock)>,
+}
+
+impl Coordinated {
+    fn records(&self) -> Option<&Store> {
+        self.records.as_ref().map(|(store, _)| store)
+    }
+}
+
+/// What the slow path of a loop decided: whether to save now, and the
+/// signal to honour after the save.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Decision {
+    pub save: bool,
+    pub signal: Option<i32>,
 }
 
 struct Storage {
@@ -151,6 +182,19 @@ pub struct CheckpointBuilder {
     /// Opened without storage, as with `CHECKPOINT_DISABLE` (the resume
     /// verifier keeps its saves in memory).
     inert: bool,
+    /// The ranks the run is checkpointed across, taken by the first `open`.
+    group: Option<GroupSlot>,
+}
+
+/// A builder's group: builders are `Clone`, a communicator is not, and only
+/// one run may use it.
+#[derive(Clone)]
+struct GroupSlot(Arc<std::sync::Mutex<Option<Group>>>);
+
+impl std::fmt::Debug for GroupSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GroupSlot")
+    }
 }
 
 impl CheckpointBuilder {
@@ -478,6 +522,45 @@ impl CheckpointBuilder {
         self
     }
 
+    /// Checkpoints the run across the ranks of the MPI communicator `comm`
+    /// (feature `mpi`): every rank of `comm` opens the same run at the
+    /// same point of the program, saves its own part of the state, and a
+    /// save counts only once every rank's file is durable and rank 0 has
+    /// written a commit record naming them all. Every rank saves at the
+    /// same iteration (time-based saves and signals are agreed on), and a
+    /// rerun restores the newest commit that is whole on every rank. See
+    /// the README's section for MPI users.
+    ///
+    /// Collective: every rank of `comm` calls `open` (which duplicates
+    /// `comm`), and then the same saves, from the thread that calls MPI.
+    /// Saves are written on that thread (`background` does not apply).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use mpi::traits::Communicator;
+    /// let universe = mpi::initialize().ok_or("MPI was already initialized")?;
+    /// let world = universe.world();
+    /// let mut run = checkpoint_core::Checkpoint::builder("slab").comm(&world).open()?;
+    /// let mut slab: Vec<f64> = run.restore()?.unwrap_or_else(|| vec![world.rank() as f64; 1000]);
+    /// for _ in 0..100 {
+    ///     slab.iter_mut().for_each(|x| *x *= 0.5);
+    ///     run.sync(&slab)?;
+    /// }
+    /// run.finish()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "mpi")]
+    pub fn comm<C: mpi::traits::Communicator + ?Sized>(self, comm: &C) -> Self {
+        self.group(crate::storage::group::mpi::group_of(comm))
+    }
+
+    /// Checkpoints the run across the ranks of `group`.
+    pub(crate) fn group(mut self, group: Group) -> Self {
+        self.group = Some(GroupSlot(Arc::new(std::sync::Mutex::new(Some(group)))));
+        self
+    }
+
     pub(crate) fn identity(mut self, identity: Identity, label: String) -> Self {
         let key = self.identity.key_fingerprint;
         self.identity = identity;
@@ -551,12 +634,28 @@ impl CheckpointBuilder {
             quiet_saves: false,
             spare: Vec::new(),
             active: None,
+            coordinated: None,
+        };
+        let group = match self.group {
+            Some(GroupSlot(slot)) => match slot.lock().ok().and_then(|mut group| group.take()) {
+                Some(group) => Some(group),
+                None => {
+                    return Err(Error::InvalidOption {
+                        option: "comm",
+                        reason: "this builder's communicator is already used by the run it opened first; make a builder per run".to_owned(),
+                    });
+                }
+            },
+            None => None,
         };
         if disabled {
             return Ok(checkpoint);
         }
         let stem = identity::file_stem(&checkpoint.identity);
-        match backend::open(&checkpoint.options.place(), &stem) {
+        if let Some(group) = group {
+            return checkpoint.open_across(group, stem);
+        }
+        match backend::open(&checkpoint.options.place(), &stem, Kind::Checkpoint) {
             Ok(Opened {
                 store,
                 lock,
@@ -593,6 +692,68 @@ impl CheckpointBuilder {
 }
 
 impl Checkpoint {
+    /// [`CheckpointBuilder::open`] on every rank of `group`: each opens its
+    /// own store (`{stem}.r{RANK}`), rank 0 also the commit records, and
+    /// they go on only together: if one rank cannot open its store, every
+    /// rank returns an error (or, if it is not locked and the run is not
+    /// strict, every rank runs without checkpoints).
+    fn open_across(mut self, group: Group, stem: String) -> Result<Checkpoint> {
+        let place = self.options.place();
+        let rank_stem = commit::rank_stem(&stem, group.rank());
+        let opened = backend::open(&place, &rank_stem, Kind::Checkpoint);
+        let records = (group.rank() == 0).then(|| backend::open(&place, &stem, Kind::Commit));
+        let failure = match (&opened, &records) {
+            (Err(err), _) | (_, Some(Err(err))) => Some(err),
+            _ => None,
+        };
+        let locked = matches!(
+            failure,
+            Some(Error::Locked { .. } | Error::BucketLocked { .. })
+        );
+        let mut flags = [u64::from(failure.is_some()), u64::from(locked)];
+        group.max(&mut flags);
+        let opened = match (opened, records) {
+            (Ok(opened), None) if flags[0] == 0 => Ok((opened, None)),
+            (Ok(opened), Some(Ok(records))) if flags[0] == 0 => Ok((opened, Some(records))),
+            (Err(err), _) | (_, Some(Err(err))) => Err(err),
+            _ => Err(Error::OtherRank(format!(
+                "another rank of this {}-rank job could not open its checkpoints (its message says why)",
+                group.size()
+            ))),
+        };
+        let (opened, records) = match opened {
+            Ok(opened) => opened,
+            Err(err) if flags[1] != 0 || self.options.strict => return Err(err),
+            Err(err) => {
+                report::warn(format_args!(
+                    "{err}; {} runs without checkpoints",
+                    self.label
+                ));
+                return Ok(self);
+            }
+        };
+        // The next generation is above every rank's files and every
+        // commit, so no rank overwrites a file a commit may name.
+        let mut newest = [opened.newest.max(records.as_ref().map_or(0, |r| r.newest))];
+        group.max(&mut newest);
+        self.next_generation = newest[0] + 1;
+        self.storage = Some(Storage {
+            store: Arc::new(opened.store),
+            lock: opened.lock,
+            writer: None,
+        });
+        self.coordinated = Some(Coordinated {
+            group,
+            stem,
+            records: records.map(|records| (records.store, records.lock)),
+        });
+        self.due = Due::agreed(self.options.policy, self.options.grace);
+        self.active = Some(signals::ActiveRun::begin(&self.options.signals));
+        last_words::LAST_WORDS.starts_over(&self.label);
+        watchdog::watch_signals_only(self.due.watched(), &self.label);
+        Ok(self)
+    }
+
     /// Starts building a run named `name`. The name is the identity of the
     /// run: the same name finds the same checkpoint.
     ///
@@ -617,6 +778,7 @@ impl Checkpoint {
             key_error: None,
             option_error: None,
             inert: false,
+            group: None,
         }
     }
 
@@ -692,12 +854,17 @@ impl Checkpoint {
     #[inline(never)]
     fn sync_slow<S: Serialize>(&mut self, state: &S) -> Result<bool> {
         self.check_grace();
-        if self.pending_signal().is_none() && !self.due.is_due() {
+        let decision = self.decide(&self.due);
+        if !decision.save {
             self.due.snooze();
             return Ok(false);
         }
-        // On a pending signal, `save` saves, says so, and ends the process.
-        self.save(state)?;
+        let began = Instant::now();
+        self.save_at(type_schema::<S>(), &[], state)?;
+        self.record_save_cost(began.elapsed());
+        if let Some(signal) = decision.signal {
+            self.stop_on_signal(signal, "its last save");
+        }
         Ok(true)
     }
 
@@ -734,7 +901,7 @@ impl Checkpoint {
         let began = Instant::now();
         self.save_at(type_schema::<S>(), &[], state)?;
         self.record_save_cost(began.elapsed());
-        if let Some(signal) = self.pending_signal() {
+        if let Some(signal) = self.agreed_signal() {
             self.stop_on_signal(signal, "its last save");
         }
         Ok(())
@@ -810,7 +977,7 @@ impl Checkpoint {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn finish(mut self) -> Result<Stats> {
-        if let Some(signal) = self.pending_signal() {
+        if let Some(signal) = self.agreed_signal() {
             // Keep the checkpoint: the program has not used its result yet.
             self.stop_after_return(signal);
         }
@@ -887,6 +1054,37 @@ impl Checkpoint {
         signals::pending().filter(|&signal| active.wants(signal))
     }
 
+    /// [`Checkpoint::pending_signal`], in a multi-rank run as agreed by
+    /// every rank (collective): any rank's signal stops them all.
+    pub(crate) fn agreed_signal(&self) -> Option<i32> {
+        let signal = self.pending_signal();
+        let Some(coordinated) = &self.coordinated else {
+            return signal;
+        };
+        let mut flags = [signal.map_or(0, |signal| u64::try_from(signal).unwrap_or(0))];
+        coordinated.group.max(&mut flags);
+        i32::try_from(flags[0]).ok().filter(|&signal| signal != 0)
+    }
+
+    /// Whether this process says what the run does: every run but the
+    /// ranks other than 0 of a multi-rank one (their warnings still show).
+    fn speaks(&self) -> bool {
+        self.coordinated
+            .as_ref()
+            .is_none_or(|coordinated| coordinated.group.rank() == 0)
+    }
+
+    /// The stem of the run's file names.
+    #[cfg(test)]
+    pub(crate) fn stem(&self) -> String {
+        identity::file_stem(&self.identity)
+    }
+
+    /// Whether the run is checkpointed across the ranks of a group.
+    pub(crate) fn is_coordinated(&self) -> bool {
+        self.coordinated.is_some()
+    }
+
     /// Hides the line per save: a progress bar shows saves instead.
     pub(crate) fn quiet_saves(&mut self) {
         self.quiet_saves = true;
@@ -896,6 +1094,14 @@ impl Checkpoint {
     /// (unless kept) and the lock file.
     pub(crate) fn complete(&mut self) -> Result<()> {
         let flushed = self.flush();
+        // A multi-rank run's commits go first: a rank file no commit names
+        // is never restored.
+        if let Some((records, lock)) = self.coordinated.as_mut().and_then(|c| c.records.take()) {
+            if !self.options.keep_on_success {
+                records.remove_all()?;
+            }
+            lock.remove();
+        }
         if let Some(storage) = self.storage.take() {
             drop(storage.writer);
             if !self.options.keep_on_success {
@@ -927,6 +1133,7 @@ impl Checkpoint {
         });
         let name = signals::name(signal);
         match saved {
+            _ if !self.speaks() => {}
             Some(path) => report::info(format_args!(
                 "stopped {} on {name} at {place}; saved to {}; run the same command again to resume",
                 self.label,
@@ -958,6 +1165,7 @@ impl Checkpoint {
         };
         let name = signals::name(signal);
         match kept {
+            _ if !self.speaks() => {}
             Some(path) => report::info(format_args!(
                 "stopped {} on {name} as it returned; its checkpoint {} is kept; run the same command again to finish",
                 self.label,
@@ -978,6 +1186,11 @@ impl Checkpoint {
         // The process exits without running destructors: release the lock
         // now, or a lock object in a bucket would stay until its TTL.
         drop(self.storage.take());
+        if let Some(coordinated) = self.coordinated.take() {
+            // Every rank stops at the same save; MPI wants each to say so.
+            drop(coordinated.records);
+            coordinated.group.finalize();
+        }
         match &self.active {
             Some(active) => signals::stop(signal, active, self.options.grace),
             None => std::process::exit(128 + signal),
@@ -991,6 +1204,9 @@ impl Checkpoint {
     /// A short run that neither saved nor resumed (a checkpointed function
     /// called many times, say) prints none.
     pub(crate) fn summarize(&self, how: &str) {
+        if !self.speaks() {
+            return;
+        }
         let elapsed = self.opened.elapsed();
         let resumed = self.save_count > self.stats.saves + self.stats.failed_saves;
         if self.stats.saves == 0
@@ -1042,6 +1258,9 @@ impl Checkpoint {
         let Some(storage) = &self.storage else {
             return Ok(None);
         };
+        if self.coordinated.is_some() {
+            return self.load_across(schema);
+        }
         // A directory that cannot be read is handled as at open: a warning,
         // and the run computes without checkpoints (strict: an error).
         let generations = match storage.store.list_generations() {
@@ -1057,10 +1276,6 @@ impl Checkpoint {
             }
             Err(err) => return Err(err),
         };
-        let Some(storage) = &self.storage else {
-            return Ok(None);
-        };
-        let store = &storage.store;
         if self.fresh {
             if !generations.is_empty() {
                 report::info(format_args!(
@@ -1071,121 +1286,239 @@ impl Checkpoint {
             }
             return Ok(None);
         }
-        let limits = Limits::default();
         let count = generations.len();
         for (position, generation) in generations.iter().enumerate() {
-            let path = &generation.path;
             let fallback = if position + 1 < count {
                 "trying the previous generation"
             } else {
                 "starting fresh"
             };
-            let bytes = match store.read(path) {
-                Ok(bytes) => Ok(bytes),
-                // Refused by its start, before the rest was read.
-                Err(Error::Corrupt { reason, .. }) => Err(reason),
-                Err(err) => {
-                    report::warn(format_args!("{err}; {fallback}"));
-                    continue;
-                }
-            };
-            let decoded = match &bytes {
-                Ok(bytes) => format::decode_file(bytes, &limits),
-                Err(reason) => Err(reason.clone()),
-            };
-            let verdict = match decoded {
-                Err(reason) => Err(format!("it is damaged or not a checkpoint: {reason}")),
-                Ok((header, _)) if header.identity != self.identity => Err(format!(
-                    "it belongs to another run ({}::{})",
-                    header.identity.module_path, header.identity.name
-                )),
-                Ok((header, _)) if self.is_expired(&header) => {
-                    let aside = store.move_aside(path, "expired")?;
-                    report::warn(format_args!(
-                        "checkpoint {} was saved {} ago, longer ago than expire = {}; it is ignored: moved aside to {}; {fallback}",
-                        path.display(),
-                        report::duration(Duration::from_millis(
-                            unix_ms().saturating_sub(header.saved_unix_ms)
-                        )),
-                        report::duration(self.options.expire.unwrap_or_default()),
-                        aside.display()
-                    ));
-                    continue;
-                }
-                Ok((header, _)) if header.schema_fingerprint != schema => {
-                    let aside = store.move_aside(path, "stale")?;
-                    report::warn(format_args!(
-                        "checkpoint {} was written for a different state (its #[state] locals, their types or the loops changed); it is never decoded: moved aside to {}; {fallback}",
-                        path.display(),
-                        aside.display()
-                    ));
-                    continue;
-                }
-                Ok((header, payload)) => {
-                    if header.code_fingerprint != self.code_fingerprint {
-                        match self.options.on_code_change {
-                            OnCodeChange::Resume => report::warn(format_args!(
-                                "checkpoint {} was written by a different version of {}'s code (same state schema); resuming from it (CHECKPOINT_FRESH=1 starts over instead; on_code_change = \"restart\" or \"error\" decides it in the code)",
-                                path.display(),
-                                self.label
-                            )),
-                            OnCodeChange::Restart => {
-                                let aside = store.move_aside(path, "code changed")?;
-                                report::warn(format_args!(
-                                    "checkpoint {} was written by a different version of {}'s code; moved aside to {}; {fallback}",
-                                    path.display(),
-                                    self.label,
-                                    aside.display()
-                                ));
-                                continue;
-                            }
-                            OnCodeChange::Error => {
-                                return Err(Error::CodeChanged { path: path.clone() });
-                            }
-                        }
-                    }
-                    format::decode_state::<S>(&header, payload, &limits)
-                        .map(|state| (header, state))
-                        .map_err(|reason| reason.to_string())
-                }
-            };
-            match verdict {
-                Ok((header, state)) => {
-                    self.save_count = header.save_count;
-                    self.started_unix_ms = header.started_unix_ms;
-                    self.compute_before_ms = header.compute_ms;
-                    self.announce_restore(&header, path);
-                    return Ok(Some(Restored { state, header }));
-                }
-                Err(reason) => {
-                    let aside = store.move_aside(path, "unusable")?;
-                    report::warn(format_args!(
-                        "checkpoint {} is unusable: {reason}; moved aside to {}; {fallback}",
-                        path.display(),
-                        aside.display()
-                    ));
-                }
+            if let Some(restored) = self.judge::<S>(&generation.path, schema, None, fallback)? {
+                self.announce_restore(&restored.header, &generation.path);
+                return Ok(Some(restored));
             }
         }
         Ok(None)
+    }
+
+    /// [`Checkpoint::load`] on every rank of a multi-rank run: the ranks
+    /// take the newest commit, each checks and decodes its own file, and
+    /// they restore it only if every rank can; otherwise all of them fall
+    /// back to the previous commit together. A commit of another rank
+    /// count is an error on every rank.
+    fn load_across<S: DeserializeOwned>(&mut self, schema: u64) -> Result<Option<Restored<S>>> {
+        let Some(coordinated) = &self.coordinated else {
+            return Ok(None);
+        };
+        let (rank, size) = (coordinated.group.rank(), coordinated.group.size());
+        if coordinated.group.any(self.fresh) {
+            if rank == 0 {
+                report::info(format_args!(
+                    "CHECKPOINT_FRESH is set: {} starts fresh on its {size} ranks; its checkpoints will be replaced",
+                    self.label
+                ));
+            }
+            return Ok(None);
+        }
+        let mut below = u64::MAX;
+        loop {
+            let Some(coordinated) = &self.coordinated else {
+                return Ok(None);
+            };
+            let group = &coordinated.group;
+            let Some(record) = commit::next_record(group, coordinated.records(), below)? else {
+                return Ok(None);
+            };
+            below = record.number;
+            let Some(storage) = &self.storage else {
+                return Ok(None);
+            };
+            let record_path = storage
+                .store
+                .sibling(&commit::record_name(&coordinated.stem, record.number));
+            if record.ranks.len() != size {
+                return Err(Error::RankCount {
+                    record: record_path,
+                    saved: record.ranks.len(),
+                    now: size,
+                });
+            }
+            let mine = record.ranks[rank].clone();
+            // Only the file this rank would have written: a record is
+            // checked, but never trusted to name any file.
+            let own_name =
+                generation_name(&commit::rank_stem(&coordinated.stem, rank), record.number);
+            let path = storage.store.sibling(&own_name);
+            let fallback = "all ranks fall back to the previous commit";
+            let judged = if mine.name == own_name {
+                self.judge::<S>(&path, schema, Some(&mine), fallback)
+            } else {
+                report::warn(format_args!(
+                    "commit {} names {} for rank {rank}, not {own_name}; {fallback}",
+                    record_path.display(),
+                    mine.name
+                ));
+                Ok(None)
+            };
+            let Some(coordinated) = &self.coordinated else {
+                return Ok(None);
+            };
+            let group = &coordinated.group;
+            let usable = matches!(judged, Ok(Some(_)));
+            let mut flags = [u64::from(!usable), u64::from(judged.is_err())];
+            group.max(&mut flags);
+            match judged {
+                Err(err) => return Err(err),
+                _ if flags[1] != 0 => {
+                    return Err(Error::OtherRank(format!(
+                        "another rank of this {size}-rank job could not restore its checkpoint (its message says why)"
+                    )));
+                }
+                Ok(Some(restored)) if flags[0] == 0 => {
+                    self.announce_restore(&restored.header, &record_path);
+                    return Ok(Some(restored));
+                }
+                _ => {}
+            }
+            // Not whole: the next run must not try it again.
+            if let Some(records) = coordinated.records() {
+                let aside = records.move_aside(&record_path, "not whole")?;
+                report::warn(format_args!(
+                    "commit {} is not usable on every rank (see the rank's warning above); moved aside to {}; all {size} ranks fall back to the previous commit",
+                    record_path.display(),
+                    aside.display()
+                ));
+            }
+        }
+    }
+
+    /// Restores generation file `path` if it is usable: intact (and, in a
+    /// multi-rank run, the very file its commit names: `expected`), of
+    /// this run, not expired, of this state schema, and of this code unless
+    /// the run resumes across code changes. `Ok(None)`: it is not, a
+    /// warning said why (ending with `fallback`), and it was moved aside
+    /// when it can never be used. An error stops the run.
+    fn judge<S: DeserializeOwned>(
+        &mut self,
+        path: &Path,
+        schema: u64,
+        expected: Option<&commit::RankFile>,
+        fallback: &str,
+    ) -> Result<Option<Restored<S>>> {
+        let Some(storage) = &self.storage else {
+            return Ok(None);
+        };
+        let store = Arc::clone(&storage.store);
+        let limits = Limits::default();
+        let bytes = match store.read(path) {
+            Ok(bytes) => Ok(bytes),
+            // Refused by its start, before the rest was read.
+            Err(Error::Corrupt { reason, .. }) => Err(reason.to_string()),
+            Err(err) => {
+                report::warn(format_args!("{err}; {fallback}"));
+                return Ok(None);
+            }
+        };
+        let checked = match (&bytes, expected) {
+            (Ok(bytes), Some(expected)) => commit::check_rank_file(bytes, expected),
+            _ => Ok(()),
+        };
+        let decoded = match (&bytes, checked) {
+            (Ok(bytes), Ok(())) => format::decode_file(bytes, &limits)
+                .map_err(|reason| format!("it is damaged or not a checkpoint: {reason}")),
+            (Ok(_), Err(reason)) => Err(reason),
+            (Err(reason), _) => Err(format!("it is damaged or not a checkpoint: {reason}")),
+        };
+        let verdict = match decoded {
+            Err(reason) => Err(reason),
+            Ok((header, _)) if header.identity != self.identity => Err(format!(
+                "it belongs to another run ({}::{})",
+                header.identity.module_path, header.identity.name
+            )),
+            Ok((header, _)) if self.is_expired(&header) => {
+                let aside = store.move_aside(path, "expired")?;
+                report::warn(format_args!(
+                    "checkpoint {} was saved {} ago, longer ago than expire = {}; it is ignored: moved aside to {}; {fallback}",
+                    path.display(),
+                    report::duration(Duration::from_millis(
+                        unix_ms().saturating_sub(header.saved_unix_ms)
+                    )),
+                    report::duration(self.options.expire.unwrap_or_default()),
+                    aside.display()
+                ));
+                return Ok(None);
+            }
+            Ok((header, _)) if header.schema_fingerprint != schema => {
+                let aside = store.move_aside(path, "stale")?;
+                report::warn(format_args!(
+                    "checkpoint {} was written for a different state (its #[state] locals, their types or the loops changed); it is never decoded: moved aside to {}; {fallback}",
+                    path.display(),
+                    aside.display()
+                ));
+                return Ok(None);
+            }
+            Ok((header, payload)) => {
+                if header.code_fingerprint != self.code_fingerprint {
+                    match self.options.on_code_change {
+                        OnCodeChange::Resume => report::warn(format_args!(
+                            "checkpoint {} was written by a different version of {}'s code (same state schema); resuming from it (CHECKPOINT_FRESH=1 starts over instead; on_code_change = \"restart\" or \"error\" decides it in the code)",
+                            path.display(),
+                            self.label
+                        )),
+                        OnCodeChange::Restart => {
+                            let aside = store.move_aside(path, "code changed")?;
+                            report::warn(format_args!(
+                                "checkpoint {} was written by a different version of {}'s code; moved aside to {}; {fallback}",
+                                path.display(),
+                                self.label,
+                                aside.display()
+                            ));
+                            return Ok(None);
+                        }
+                        OnCodeChange::Error => {
+                            return Err(Error::CodeChanged {
+                                path: path.to_path_buf(),
+                            });
+                        }
+                    }
+                }
+                format::decode_state::<S>(&header, payload, &limits)
+                    .map(|state| (header, state))
+                    .map_err(|reason| reason.to_string())
+            }
+        };
+        match verdict {
+            Ok((header, state)) => {
+                self.save_count = header.save_count;
+                self.started_unix_ms = header.started_unix_ms;
+                self.compute_before_ms = header.compute_ms;
+                Ok(Some(Restored { state, header }))
+            }
+            Err(reason) => {
+                let aside = store.move_aside(path, "unusable")?;
+                report::warn(format_args!(
+                    "checkpoint {} is unusable: {reason}; moved aside to {}; {fallback}",
+                    path.display(),
+                    aside.display()
+                ));
+                Ok(None)
+            }
+        }
     }
 
     /// Says that the run resumed, and where: one line, and a `tracing`
     /// event. A checkpoint saved inside loops names the iteration.
     fn announce_restore(&self, header: &Header, path: &Path) {
         last_words::LAST_WORDS.resumes_from(path, header);
-        if header.position.is_empty() {
+        if self.speaks() {
+            let at = if header.position.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", format::describe_position(&header.position))
+            };
             report::info(format_args!(
-                "resumed {} from {} (save {})",
+                "resumed {}{at} from {} (save {})",
                 self.label,
-                path.display(),
-                header.save_count
-            ));
-        } else {
-            report::info(format_args!(
-                "resumed {} at {} from {} (save {})",
-                self.label,
-                format::describe_position(&header.position),
                 path.display(),
                 header.save_count
             ));
@@ -1213,22 +1546,13 @@ impl Checkpoint {
         if self.storage.is_none() {
             return Ok(());
         }
+        if self.coordinated.is_some() {
+            return self.save_across(schema, position, state);
+        }
         let began = Instant::now();
         // Never wait for the writer thread: account for what it finished.
         self.collect_finished()?;
-        let header = Header {
-            identity: self.identity.clone(),
-            schema_fingerprint: schema,
-            code_fingerprint: self.code_fingerprint,
-            position: position.to_vec(),
-            save_count: self.save_count + 1,
-            started_unix_ms: self.started_unix_ms,
-            saved_unix_ms: unix_ms(),
-            compute_ms: self.compute_before_ms
-                + u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX),
-            codec: Codec::Raw,
-            state_len: 0,
-        };
+        let header = self.next_header(schema, position);
         let spare = std::mem::take(&mut self.spare);
         let serialized = format::room_for(&header)
             .and_then(|room| Ok((room, format::serialize_state(state, room, spare)?)));
@@ -1250,6 +1574,7 @@ impl Checkpoint {
             zstd_parallel: !self.options.background,
             keep: self.options.keep,
             announce: !self.quiet_saves,
+            checksum: false,
         };
         self.next_generation += 1;
         self.save_count += 1;
@@ -1286,6 +1611,161 @@ impl Checkpoint {
         match outcome {
             Some(outcome) => self.settle(outcome).map(drop),
             None => Ok(()),
+        }
+    }
+
+    /// The header of the next save, of `schema` at `position`.
+    fn next_header(&self, schema: u64, position: &[LoopPosition]) -> Header {
+        Header {
+            identity: self.identity.clone(),
+            schema_fingerprint: schema,
+            code_fingerprint: self.code_fingerprint,
+            position: position.to_vec(),
+            save_count: self.save_count + 1,
+            started_unix_ms: self.started_unix_ms,
+            saved_unix_ms: unix_ms(),
+            compute_ms: self.compute_before_ms
+                + u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX),
+            codec: Codec::Raw,
+            state_len: 0,
+        }
+    }
+
+    /// [`Checkpoint::save_at`] on every rank of a multi-rank run: each
+    /// rank writes its own file on this thread, and the save counts only
+    /// once rank 0 has committed it (see `storage/commit.rs`); then each
+    /// rank deletes what the oldest commit kept no longer needs. Every rank
+    /// takes part in the commit even when its own save failed, and every
+    /// rank learns the same outcome.
+    fn save_across<V: Serialize + ?Sized>(
+        &mut self,
+        schema: u64,
+        position: &[LoopPosition],
+        state: &V,
+    ) -> Result<()> {
+        let began = Instant::now();
+        let header = self.next_header(schema, position);
+        let number = self.next_generation;
+        let attempt = self.stats.saves + self.stats.failed_saves + 1;
+        self.next_generation += 1;
+        self.save_count += 1;
+        self.last_saved = None;
+        let spare = std::mem::take(&mut self.spare);
+        let outcome = format::room_for(&header)
+            .and_then(|room| Ok((room, format::serialize_state(state, room, spare)?)))
+            .and_then(|(room, buffer)| {
+                let Some(storage) = &self.storage else {
+                    return Err(Error::Writer("the run has no storage".to_owned()));
+                };
+                writer::write(
+                    &storage.store,
+                    Job {
+                        number,
+                        header,
+                        buffer,
+                        room,
+                        zstd_level: self.options.zstd_level,
+                        zstd_parallel: true,
+                        // Pruned after the commit, not before.
+                        keep: usize::MAX,
+                        announce: false,
+                        checksum: true,
+                    },
+                )
+            });
+        let Some(coordinated) = &self.coordinated else {
+            return self.settle(outcome);
+        };
+        let written = outcome
+            .as_ref()
+            .ok()
+            .and_then(|written| Some((written.bytes, written.crc?)));
+        let committed = commit::commit(
+            &coordinated.group,
+            coordinated.records(),
+            &coordinated.stem,
+            number,
+            written,
+            self.options.keep,
+            attempt,
+        );
+        let (rank, size) = (coordinated.group.rank(), coordinated.group.size());
+        let record = coordinated
+            .records()
+            .map(|records| records.sibling(&commit::record_name(&coordinated.stem, number)));
+        self.stats.stall_time += began.elapsed();
+        let outcome = match (committed, outcome) {
+            (Outcome::Committed { oldest_kept }, Ok(mut written)) => {
+                if let Some(storage) = &self.storage
+                    && let Err(err) = storage.store.prune_below(oldest_kept)
+                {
+                    report::warn(format_args!("{err}"));
+                }
+                if let Some(record) = record {
+                    if !self.quiet_saves {
+                        report::info(format_args!(
+                            "saved {} on {size} ranks, committed in {} ({} on rank 0 in {:.1} ms)",
+                            format::describe_position(position),
+                            record.display(),
+                            report::bytes(written.bytes),
+                            began.elapsed().as_secs_f64() * 1e3
+                        ));
+                    }
+                    // What rank 0 names as the save: the commit.
+                    written.path = record;
+                }
+                Ok(written)
+            }
+            // This rank's own failure: its warning says why.
+            (_, Err(err)) => Err(err),
+            (Outcome::RanksFailed(ranks), Ok(_)) => Err(Error::OtherRank(format!(
+                "rank(s) {ranks:?} of this {size}-rank job could not write their part of save {} (their messages say why), so it is not committed",
+                self.save_count
+            ))),
+            (_, Ok(_)) => Err(Error::OtherRank(format!(
+                "rank 0 of this {size}-rank job could not write the commit record of save {} (its message says why)",
+                self.save_count
+            ))),
+        };
+        // Said once, by rank 0, for a failure elsewhere.
+        let quiet = rank != 0 && matches!(outcome, Err(Error::OtherRank(_)));
+        match outcome {
+            Err(err) if quiet => {
+                self.stats.failed_saves += 1;
+                if self.options.strict {
+                    Err(err)
+                } else {
+                    Ok(())
+                }
+            }
+            outcome => self.settle(outcome),
+        }
+    }
+
+    /// The slow path of a loop iteration decides whether to save now: a
+    /// save is due or a signal asks for one. In a multi-rank run every rank
+    /// decides the same, at the same iteration: their flags are combined
+    /// (any rank's signal or due time makes every rank save), and the next
+    /// agreement is planned (see `Due::agreed`).
+    pub(crate) fn decide(&self, due: &Due) -> Decision {
+        let signal = self.pending_signal();
+        let Some(coordinated) = &self.coordinated else {
+            return Decision {
+                save: signal.is_some() || due.is_due(),
+                signal,
+            };
+        };
+        let mut flags = [
+            signal.map_or(0, |signal| u64::try_from(signal).unwrap_or(0)),
+            u64::from(due.is_due()),
+            due.since_agreement_us(),
+        ];
+        coordinated.group.max(&mut flags);
+        due.agreement_done(flags[2]);
+        let signal = i32::try_from(flags[0]).ok().filter(|&signal| signal != 0);
+        Decision {
+            save: signal.is_some() || flags[1] != 0,
+            signal,
         }
     }
 

@@ -140,6 +140,28 @@ pub enum Error {
         reason: String,
     },
 
+    /// The newest commit of a multi-rank run was written by a job with
+    /// another number of ranks: each rank's file is its part of the state,
+    /// so it cannot resume with more or fewer ranks.
+    #[error(
+        "checkpoint {} was committed by a job of {saved} ranks, and this job has {now}: each rank saved its own part of the state, so it resumes only with {saved} ranks (mpirun -np {saved}); to change the rank count, reshard the state (see \"Changing the rank count\" in the README) or set CHECKPOINT_FRESH=1 to start over",
+        record.display()
+    )]
+    RankCount {
+        /// The commit record.
+        record: PathBuf,
+        /// The ranks that wrote it.
+        saved: usize,
+        /// The ranks of this job.
+        now: usize,
+    },
+
+    /// Another rank of a multi-rank run could not go on (its own message
+    /// says why), so this one stops too: the ranks of a job checkpoint
+    /// together or not at all.
+    #[error("{0}")]
+    OtherRank(String),
+
     /// A checkpoint or lock name cannot be used as a file name.
     #[error(
         "invalid checkpoint name {name:?}: {reason} (use letters, digits, '_', '-' and '.', not starting with '.')"

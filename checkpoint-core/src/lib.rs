@@ -107,6 +107,8 @@ mod storage;
 // The run: when to save, in what thread, and what a signal does.
 mod run;
 // The public API on top.
+#[cfg(test)]
+mod across_tests;
 mod checkpoint;
 #[cfg(test)]
 mod crash_tests;

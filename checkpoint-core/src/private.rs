@@ -19,12 +19,13 @@ use serde::de::DeserializeOwned;
 use crate::bytes::format::describe_position;
 use crate::bytes::format::{Identity, LoopPosition};
 use crate::bytes::identity::fingerprint;
-use crate::checkpoint::{Checkpoint, warn_over_grace};
+use crate::checkpoint::{Checkpoint, Decision, warn_over_grace};
 use crate::options::OnCodeChange;
 use crate::report;
 use crate::run::policy::{DEFAULT_MTBF, Due, SavePolicy};
 use crate::run::progress::{self, Progress};
 use crate::run::watchdog;
+pub use crate::storage::group::Group;
 use crate::verify::{self, Role};
 
 /// A checkpointed function, as the macro saw it at compile time.
@@ -179,6 +180,25 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
     /// opened (another process holds it) ends the process with a message:
     /// the function's signature leaves no way to report it.
     pub fn start<K: Serialize + ?Sized>(function: &'static Function, key: &K) -> Run<S> {
+        Self::start_in(function, key, None)
+    }
+
+    /// [`Run::start`] for `#[checkpointed(comm = world)]`: every rank of
+    /// the communicator's `group` runs the function, and they checkpoint it
+    /// together.
+    pub fn start_across<K: Serialize + ?Sized>(
+        function: &'static Function,
+        key: &K,
+        group: Group,
+    ) -> Run<S> {
+        Self::start_in(function, key, Some(group))
+    }
+
+    fn start_in<K: Serialize + ?Sized>(
+        function: &'static Function,
+        key: &K,
+        group: Option<Group>,
+    ) -> Run<S> {
         let label = format!("{}::{}", function.module_path, function.function);
         let identity = match function.name {
             Some(name) => Identity {
@@ -230,6 +250,9 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         if let Some(role) = role {
             return Self::verifying(function, builder, role);
         }
+        if let Some(group) = group {
+            builder = builder.group(group);
+        }
         let mut checkpoint = builder.open().unwrap_or_else(|err| fatal(&err));
         let schema = Schema::fingerprint::<S>(function.loop_shape);
         let restored = checkpoint
@@ -259,11 +282,12 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
         }
         let due = if checkpoint.is_active() {
             let refresh = progress.is_some().then_some(progress::REFRESH);
-            let due = Due::new(
-                checkpoint.options().policy,
-                checkpoint.options().grace,
-                refresh,
-            );
+            let options = checkpoint.options();
+            let due = if checkpoint.is_coordinated() {
+                Due::agreed(options.policy, options.grace)
+            } else {
+                Due::new(options.policy, options.grace, refresh)
+            };
             watchdog::watch(
                 due.watched(),
                 checkpoint.label(),
@@ -401,13 +425,13 @@ impl<S> Run<S> {
             return;
         }
         let mut checkpoint = self.checkpoint.borrow_mut();
-        let signal = checkpoint.pending_signal();
+        let Decision { save, signal } = checkpoint.decide(&self.due);
         warn_over_grace(checkpoint.label(), &self.due);
         let mut progress = self.progress.borrow_mut();
         if let Some(progress) = progress.as_mut() {
             progress.update(position);
         }
-        if signal.is_none() && !self.due.is_due() {
+        if !save {
             self.due.snooze();
             return;
         }
@@ -450,7 +474,7 @@ impl<S> Run<S> {
         if !checkpoint.is_active() {
             return;
         }
-        if let Some(signal) = checkpoint.pending_signal() {
+        if let Some(signal) = checkpoint.agreed_signal() {
             checkpoint.stop_after_return(signal);
         }
         if completed {
@@ -898,6 +922,44 @@ impl<T> PlainOutcome for &Outcome<'_, T> {
     fn completed(&self) -> bool {
         true
     }
+}
+
+/// An argument named by `#[checkpointed(comm = world)]`: a communicator
+/// of the `mpi` crate (feature `mpi`), or a reference to one.
+#[diagnostic::on_unimplemented(
+    message = "`comm = ...` names a `{Self}`, which is not an MPI communicator (or checkpoint-core's `mpi` feature is off)",
+    label = "not a communicator of the `mpi` crate",
+    note = "`comm` names a communicator argument such as `world: &SimpleCommunicator`, and needs `checkpoint-core = {{ features = [\"mpi\"] }}` in Cargo.toml"
+)]
+pub trait CommunicatorArg {
+    /// The group of the communicator's ranks (a duplicate of it).
+    fn group(&self) -> Group;
+}
+
+#[cfg(feature = "mpi")]
+impl CommunicatorArg for mpi::topology::SimpleCommunicator {
+    fn group(&self) -> Group {
+        crate::storage::group::mpi::group_of(self)
+    }
+}
+
+#[cfg(feature = "mpi")]
+impl CommunicatorArg for mpi::topology::CartesianCommunicator {
+    fn group(&self) -> Group {
+        crate::storage::group::mpi::group_of(self)
+    }
+}
+
+impl<T: CommunicatorArg + ?Sized> CommunicatorArg for &T {
+    fn group(&self) -> Group {
+        (**self).group()
+    }
+}
+
+/// `comm = world`, as the macro writes it: `group_of(&world)`, whether
+/// `world` is a communicator or a reference to one.
+pub fn group_of<C: CommunicatorArg + ?Sized>(comm: &C) -> Group {
+    comm.group()
 }
 
 fn fatal(err: &crate::Error) -> ! {

@@ -7,5 +7,7 @@
 pub(crate) mod backend;
 #[cfg(feature = "object-store")]
 pub(crate) mod bucket;
+pub(crate) mod commit;
+pub(crate) mod group;
 pub(crate) mod lock;
 pub(crate) mod store;

@@ -23,6 +23,7 @@ mod kw {
     syn::custom_keyword!(grace);
     syn::custom_keyword!(background);
     syn::custom_keyword!(expire);
+    syn::custom_keyword!(comm);
 }
 
 /// The signals `signals = [...]` may name (with or without `SIG`).
@@ -58,6 +59,9 @@ pub struct Args {
     pub keep_on_success: bool,
     pub on_code_change: Option<Ident>,
     pub strict: bool,
+    /// `comm = world`: the communicator argument whose ranks checkpoint
+    /// the run together (an MPI job).
+    pub comm: Option<Ident>,
 }
 
 impl Parse for Args {
@@ -154,6 +158,16 @@ impl Parse for Args {
                     return Err(syn::Error::new(name.span(), "`name` must not be empty"));
                 }
                 args.name = Some(name);
+            } else if lookahead.peek(kw::comm) {
+                input.parse::<kw::comm>()?;
+                input.parse::<Token![=]>()?;
+                let ident: Ident = input.parse().map_err(|err| {
+                    syn::Error::new(
+                        err.span(),
+                        "`comm` names the communicator argument: `comm = world`",
+                    )
+                })?;
+                args.comm = Some(ident);
             } else if lookahead.peek(kw::key) {
                 input.parse::<kw::key>()?;
                 input.parse::<Token![=]>()?;
@@ -222,7 +236,7 @@ impl Parse for Args {
                 return Err(syn::Error::new(
                     option.span(),
                     format!(
-                        "unknown option `{option}`: expected one of every, every_iters, mtbf, dir, name, key, keep, zstd_level, compress, keep_on_success, on_code_change, strict, signals, grace, background, expire"
+                        "unknown option `{option}`: expected one of every, every_iters, mtbf, dir, name, key, keep, zstd_level, compress, keep_on_success, on_code_change, strict, signals, grace, background, expire, comm"
                     ),
                 ));
             }

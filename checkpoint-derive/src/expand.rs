@@ -86,12 +86,27 @@ fn check_signature(item: &ItemFn, errors: &mut Vec<syn::Error>) {
 /// The inputs that identify the run: `key = (..)` checked against the
 /// signature, or the default key.
 fn key_names(item: &ItemFn, args: &Args, errors: &mut Vec<syn::Error>) -> Vec<Ident> {
+    let names = argument_names(item);
+    if let Some(comm) = &args.comm
+        && !names.iter().any(|name| name == comm)
+    {
+        errors.push(syn::Error::new(
+            comm.span(),
+            format!("`comm` names `{comm}`, which is not an argument of this function: name the communicator argument every rank passes (`world: &SimpleCommunicator`)"),
+        ));
+    }
     let Some(key) = &args.key else {
-        return default_key(item, errors);
+        return default_key(item, args.comm.as_ref(), errors);
     };
     let sig = &item.sig;
-    let names = argument_names(item);
     for ident in key {
+        if args.comm.as_ref() == Some(ident) {
+            errors.push(syn::Error::new(
+                ident.span(),
+                format!("`key` names `{ident}`, the communicator: it says which ranks run the function, not which run this is; leave it out of `key`"),
+            ));
+            continue;
+        }
         if ident == "self" {
             if sig.receiver().is_none() {
                 errors.push(syn::Error::new(
@@ -124,13 +139,19 @@ fn argument_names(item: &ItemFn) -> Vec<Ident> {
 /// no value to identify a run by (`impl Trait`: a closure, an iterator) or
 /// no stable one (a `HashSet` encodes in a random order) is refused until
 /// `key` names the identifying ones.
-fn default_key(item: &ItemFn, errors: &mut Vec<syn::Error>) -> Vec<Ident> {
+fn default_key(item: &ItemFn, comm: Option<&Ident>, errors: &mut Vec<syn::Error>) -> Vec<Ident> {
     let mut names = Vec::new();
     if let Some(receiver) = item.sig.receiver() {
         names.push(Ident::new("self", receiver.self_token.span));
     }
     for arg in &item.sig.inputs {
         let FnArg::Typed(typed) = arg else { continue };
+        let mut bound = Vec::new();
+        model::pattern_bindings(&typed.pat, &mut bound);
+        // The communicator says which ranks run the function, not which run.
+        if comm.is_some_and(|comm| bound.contains(comm)) {
+            continue;
+        }
         let reason = if is_impl_trait(&typed.ty) {
             Some("an `impl Trait` argument has no value to identify the run by")
         } else if changes::mentions(typed.ty.to_token_stream())
@@ -249,6 +270,15 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenS
     let code_fingerprint = fnv1a(item.to_token_stream().to_string().as_bytes());
     let function_static = function_static(&fn_name, args, model, code_fingerprint);
     let key = key_tuple(&item, key);
+    // `comm = world`: every rank of the communicator's group runs the
+    // function, and they checkpoint it together.
+    let (start_fn, comm) = match &args.comm {
+        Some(comm) => (
+            quote!(start_across),
+            quote_spanned!(comm.span()=> , ::checkpoint_core::__private::group_of(&#comm)),
+        ),
+        None => (quote!(start), quote!()),
+    };
 
     let run = generated("__checkpoint_run");
     let run_owned = generated("__checkpoint_run_owned");
@@ -285,7 +315,7 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenS
         .first()
         .map_or_else(Span::call_site, |state| state.ident.span());
     let start = quote_spanned! {start_span=>
-        ::checkpoint_core::__private::Run::<#schema_mod::#struct_name<#(#placeholders),*>>::start(&#function, #key)
+        ::checkpoint_core::__private::Run::<#schema_mod::#struct_name<#(#placeholders),*>>::#start_fn(&#function, #key #comm)
     };
     let new_body = quote! {
         {

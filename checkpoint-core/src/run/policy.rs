@@ -6,7 +6,7 @@
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::report;
 use crate::run::clock;
@@ -265,6 +265,15 @@ impl std::fmt::Display for SavePolicy {
 pub(crate) struct Due {
     since_save: Cell<u64>,
     iteration_limit: u64,
+    /// The count at which the hot path next goes slow: `iteration_limit`,
+    /// or in a multi-rank run the next agreement before it.
+    check_at: Cell<u64>,
+    /// Whether the clock sends the hot path to the slow path (a deadline,
+    /// a signal's alarm, a long iteration): not in a multi-rank run, whose
+    /// slow path must come at the same iteration on every rank.
+    clock_wakes: bool,
+    /// In a multi-rank run: how the ranks agree on when to save.
+    agreement: Option<Agreement>,
     /// The next time the slow path runs: the save deadline, or earlier for
     /// a progress refresh.
     wake_ms: Cell<u64>,
@@ -283,6 +292,25 @@ pub(crate) struct Due {
     chunk: Cell<u64>,
 }
 
+/// How the ranks of a multi-rank run decide together whether to save
+/// without a collective per iteration: the hot path goes slow after the
+/// same number of iterations on every rank (`stride`), and the slow path
+/// combines every rank's flags (a signal, a save due by time) in one small
+/// all-reduce. The stride is set from the slowest rank's time since the
+/// last agreement, the same on every rank, so that agreements come about
+/// every [`AGREE_EVERY_US`].
+#[derive(Debug)]
+struct Agreement {
+    stride: Cell<u64>,
+    last: Cell<Instant>,
+}
+
+/// How often the ranks of a multi-rank run agree on whether to save: a
+/// signal or a time-based save waits at most this long (plus the iteration
+/// under way), and a collective this rare costs a hot loop nothing
+/// measurable.
+pub(crate) const AGREE_EVERY_US: u64 = 50_000;
+
 /// The most iterations run between two checks: at ~10 ns each, well under
 /// a microsecond, so a loop whose iterations suddenly become slow still
 /// sees a signal within 64 of them.
@@ -295,9 +323,13 @@ impl Due {
             Some(mtbf) => Some(DEFAULT_EVERY.min(mtbf)),
             None => policy.every,
         };
+        let iteration_limit = policy.every_iters.unwrap_or(u64::MAX);
         let due = Due {
             since_save: Cell::new(0),
-            iteration_limit: policy.every_iters.unwrap_or(u64::MAX),
+            iteration_limit,
+            check_at: Cell::new(iteration_limit),
+            clock_wakes: true,
+            agreement: None,
             wake_ms: Cell::new(u64::MAX),
             save_deadline_ms: Cell::new(u64::MAX),
             interval_ms: Cell::new(interval.map(millis)),
@@ -314,11 +346,56 @@ impl Due {
         due
     }
 
+    /// [`Due::new`] for a run across the ranks of a group: the hot path
+    /// goes slow only at agreements ([`Agreement`]), never by the clock.
+    pub(crate) fn agreed(policy: SavePolicy, grace: Duration) -> Due {
+        let mut due = Due::new(policy, grace, None);
+        due.agreement = Some(Agreement {
+            stride: Cell::new(1),
+            last: Cell::new(Instant::now()),
+        });
+        // Never woken by the clock: the time and signals are checked at
+        // agreements.
+        due.clock_wakes = false;
+        due.restart();
+        due
+    }
+
+    /// On the slow path of a multi-rank run: microseconds since the last
+    /// agreement, for [`Due::agreement_done`].
+    pub(crate) fn since_agreement_us(&self) -> u64 {
+        self.agreement.as_ref().map_or(0, |agreement| {
+            u64::try_from(agreement.last.get().elapsed().as_micros()).unwrap_or(u64::MAX)
+        })
+    }
+
+    /// After an agreement: the next comes after as many iterations as
+    /// should take [`AGREE_EVERY_US`], judged from `slowest_us`, the
+    /// longest [`Due::since_agreement_us`] of any rank, so the same on
+    /// every rank. It changes at most eightfold at a time.
+    pub(crate) fn agreement_done(&self, slowest_us: u64) {
+        let Some(agreement) = &self.agreement else {
+            return;
+        };
+        let stride = agreement.stride.get();
+        let scaled =
+            u128::from(stride) * u128::from(AGREE_EVERY_US) / u128::from(slowest_us.max(1));
+        let next = u64::try_from(scaled)
+            .unwrap_or(u64::MAX)
+            .clamp((stride / 8).max(1), stride.saturating_mul(8))
+            .min(1 << 40);
+        agreement.stride.set(next);
+        agreement.last.set(Instant::now());
+    }
+
     /// A policy that never fires (checkpointing disabled).
     pub(crate) fn never() -> Due {
         Due {
             since_save: Cell::new(0),
             iteration_limit: u64::MAX,
+            check_at: Cell::new(u64::MAX),
+            clock_wakes: true,
+            agreement: None,
             wake_ms: Cell::new(u64::MAX),
             save_deadline_ms: Cell::new(u64::MAX),
             interval_ms: Cell::new(None),
@@ -346,7 +423,7 @@ impl Due {
     /// `every_iters` save. At least 1.
     #[inline(always)]
     pub(crate) fn budget(&self) -> u64 {
-        let left = self.iteration_limit.saturating_sub(self.since_save.get());
+        let left = self.check_at.get().saturating_sub(self.since_save.get());
         self.chunk.get().min(left).max(1)
     }
 
@@ -376,9 +453,9 @@ impl Due {
                 self.chunk.set((chunk / 2).max(1));
             }
         }
-        if since >= self.iteration_limit
-            || now >= self.wake_ms.get()
-            || now.saturating_sub(began) > self.grace_ms
+        if since >= self.check_at.get()
+            || (self.clock_wakes
+                && (now >= self.wake_ms.get() || now.saturating_sub(began) > self.grace_ms))
         {
             self.iteration_began_ms.set(began);
             return true;
@@ -398,6 +475,11 @@ impl Due {
         // The slow path's own time (a save, a progress refresh) is not the
         // next iteration's.
         self.watched.restart_iteration(clock::now_ms());
+        if let Some(agreement) = &self.agreement {
+            let next = self.since_save.get().saturating_add(agreement.stride.get());
+            self.check_at.set(next.min(self.iteration_limit));
+            return;
+        }
         let deadline = self.save_deadline_ms.get();
         let wake = match self.refresh_ms {
             Some(refresh) => deadline.min(clock::precise_ms().saturating_add(refresh)),

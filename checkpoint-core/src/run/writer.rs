@@ -42,6 +42,8 @@ pub(crate) struct Job {
     pub keep: usize,
     /// Print a line on stderr for this save (no progress bar shows it).
     pub announce: bool,
+    /// Compute the file's CRC-32 for a commit record (a multi-rank run).
+    pub checksum: bool,
 }
 
 /// A save that reached the disk.
@@ -49,6 +51,8 @@ pub(crate) struct Job {
 pub(crate) struct Written {
     pub path: PathBuf,
     pub bytes: u64,
+    /// The whole file's CRC-32, if the job asked for it.
+    pub crc: Option<u32>,
     /// Compressing, writing, fsyncing and pruning.
     pub took: Duration,
     /// The job's buffer, for the next save to serialize into.
@@ -81,6 +85,7 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
     let written = Written {
         path,
         bytes: (file.len() - start) as u64,
+        crc: job.checksum.then(|| crc32fast::hash(&file[start..])),
         took: began.elapsed(),
         buffer: spare.unwrap_or(file),
     };

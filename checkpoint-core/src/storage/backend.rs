@@ -11,7 +11,7 @@ use crate::storage::bucket::{Bucket, BucketLock, BucketStore, LockRules};
 use crate::storage::lock::RunLock;
 #[cfg(test)]
 use crate::storage::store::FileSystem;
-use crate::storage::store::{DirStore, FileBytes, Generation, StdFs};
+use crate::storage::store::{DirStore, FileBytes, Generation, Kind, StdFs};
 
 /// The generations of one run, wherever they are kept.
 #[derive(Debug)]
@@ -71,9 +71,9 @@ pub(crate) fn is_object_store_url(dir: &str) -> bool {
     SCHEMES.iter().any(|scheme| dir.starts_with(scheme))
 }
 
-/// Opens the store of run `stem` at `place`, takes the run's lock and
-/// cleans leftovers of interrupted saves.
-pub(crate) fn open(place: &Place, stem: &str) -> Result<Opened> {
+/// Opens the store of run `stem` at `place` for files of `kind`, takes the
+/// run's lock and cleans leftovers of interrupted saves.
+pub(crate) fn open(place: &Place, stem: &str, kind: Kind) -> Result<Opened> {
     let wait = place.wait_for_lock;
     let (store, lock) = match &place.location {
         Location::Dir(dir) => {
@@ -81,7 +81,7 @@ pub(crate) fn open(place: &Place, stem: &str) -> Result<Opened> {
             let fs = place.file_system.clone().unwrap_or_else(|| Arc::new(StdFs));
             #[cfg(not(test))]
             let fs = Arc::new(StdFs);
-            let store = DirStore::open_on(fs, dir, stem)?;
+            let store = DirStore::open_on(fs, dir, stem)?.of_kind(kind);
             #[cfg(test)]
             let store = match place.delete_elsewhere_from {
                 Some(bytes) => store.with_delete_elsewhere_from(bytes),
@@ -98,7 +98,7 @@ pub(crate) fn open(place: &Place, stem: &str) -> Result<Opened> {
         #[cfg(feature = "object-store")]
         Location::Url(url) => {
             let bucket = Arc::new(Bucket::connect(url)?);
-            let store = BucketStore::new(Arc::clone(&bucket), stem)?;
+            let store = BucketStore::new(Arc::clone(&bucket), stem)?.of_kind(kind);
             let lock = BucketLock::acquire(bucket, stem, LockRules::from_env(wait))?;
             (Store::Bucket(store), Lock::Bucket(lock))
         }
@@ -156,6 +156,25 @@ impl Store {
             Store::Dir(store) => store.prune_soon(keep),
             #[cfg(feature = "object-store")]
             Store::Bucket(store) => store.prune(keep),
+        }
+    }
+
+    /// The path (or URL) of the file called `name` beside this store's
+    /// generations.
+    pub(crate) fn sibling(&self, name: &str) -> PathBuf {
+        match self {
+            Store::Dir(store) => store.sibling(name),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(store) => store.sibling(name),
+        }
+    }
+
+    /// Deletes every generation numbered below `number`.
+    pub(crate) fn prune_below(&self, number: u64) -> Result<()> {
+        match self {
+            Store::Dir(store) => store.prune_below(number),
+            #[cfg(feature = "object-store")]
+            Store::Bucket(store) => store.prune_below(number),
         }
     }
 

@@ -18,12 +18,13 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::path::Path;
 use object_store::{
-    BackoffConfig, ObjectStore, ObjectStoreExt, ObjectStoreScheme, PutPayload, RetryConfig,
+    BackoffConfig, ObjectStore, ObjectStoreExt, ObjectStoreScheme, PutMode, PutOptions, PutPayload,
+    RetryConfig,
 };
 
 use crate::error::{Error, Result};
 use crate::storage::store::{
-    Generation, STALE_SUFFIX, check_stem, generation_name, split_generation_name,
+    Generation, Kind, STALE_SUFFIX, check_stem, numbered_name, split_numbered_name,
 };
 
 mod lock;
@@ -156,6 +157,7 @@ impl Bucket {
 pub(crate) struct BucketStore {
     bucket: Arc<Bucket>,
     stem: String,
+    kind: Kind,
 }
 
 impl BucketStore {
@@ -165,7 +167,14 @@ impl BucketStore {
         Ok(BucketStore {
             bucket,
             stem: stem.to_owned(),
+            kind: Kind::Checkpoint,
         })
+    }
+
+    /// The same store holding objects of `kind`.
+    pub(crate) fn of_kind(mut self, kind: Kind) -> BucketStore {
+        self.kind = kind;
+        self
     }
 
     /// Every generation of this run, newest first.
@@ -175,7 +184,7 @@ impl BucketStore {
             .list_names()?
             .into_iter()
             .filter_map(|name| {
-                let (stem, number) = split_generation_name(&name)?;
+                let (stem, number) = split_numbered_name(&name, self.kind.extension())?;
                 (stem == self.stem).then(|| Generation {
                     number,
                     path: self.bucket.url_of(&name),
@@ -194,13 +203,26 @@ impl BucketStore {
     /// temp-file, fsync and rename steps of a directory have no
     /// counterpart, and nothing is left behind by a process killed
     /// mid-save.
+    ///
+    /// A commit record is a conditional PUT (`If-None-Match: *`): it is
+    /// created once, never replaced, so two jobs that somehow share a run
+    /// cannot overwrite each other's commit.
     pub(crate) fn write_generation(&self, number: u64, bytes: &[u8]) -> Result<PathBuf> {
-        let name = generation_name(&self.stem, number);
+        let name = numbered_name(&self.stem, number, self.kind.extension());
         self.bucket.check_lock_held("write", &name)?;
         let payload = PutPayload::from(bytes.to_vec());
-        self.bucket
-            .block_on(self.bucket.store.put(&self.bucket.object(&name), payload))
-            .map_err(|e| self.error("write", &name, e))?;
+        let object = self.bucket.object(&name);
+        let put = match self.kind {
+            Kind::Checkpoint => self
+                .bucket
+                .block_on(self.bucket.store.put(&object, payload)),
+            Kind::Commit => self.bucket.block_on(self.bucket.store.put_opts(
+                &object,
+                payload,
+                PutOptions::from(PutMode::Create),
+            )),
+        };
+        put.map_err(|e| self.error("write", &name, e))?;
         Ok(self.bucket.url_of(&name))
     }
 
@@ -224,6 +246,25 @@ impl BucketStore {
         let mut first_error = None;
         for old in self.list_generations()?.into_iter().skip(keep) {
             if let Err(err) = self.delete(object_name(&old.path)) {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// The URL of the object called `name` under the prefix.
+    pub(crate) fn sibling(&self, name: &str) -> PathBuf {
+        self.bucket.url_of(name)
+    }
+
+    /// Deletes every generation numbered below `number` (see
+    /// [`crate::storage::store::DirStore::prune_below`]).
+    pub(crate) fn prune_below(&self, number: u64) -> Result<()> {
+        let mut first_error = None;
+        for old in self.list_generations()? {
+            if old.number < number
+                && let Err(err) = self.delete(object_name(&old.path))
+            {
                 first_error.get_or_insert(err);
             }
         }

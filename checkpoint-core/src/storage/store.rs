@@ -21,6 +21,25 @@ pub(crate) use fs::{FileBytes, FileSystem, StdFs};
 /// Extension of generation files.
 const EXTENSION: &str = ".ckpt";
 
+/// What a store's numbered files are: checkpoints (`{stem}.g{N:08}.ckpt`),
+/// or the commit records of a multi-rank job (`{stem}.g{N:08}.commit`,
+/// see [`super::commit`]), which are written, listed, read and pruned by
+/// the same protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Checkpoint,
+    Commit,
+}
+
+impl Kind {
+    pub(crate) fn extension(self) -> &'static str {
+        match self {
+            Kind::Checkpoint => EXTENSION,
+            Kind::Commit => super::commit::EXTENSION,
+        }
+    }
+}
+
 /// Suffix given to files moved aside by [`DirStore::move_aside`].
 pub(crate) const STALE_SUFFIX: &str = ".stale";
 
@@ -39,6 +58,7 @@ pub struct DirStore {
     fs: Arc<dyn FileSystem>,
     dir: PathBuf,
     stem: String,
+    kind: Kind,
     /// Old generations of this store being deleted on another thread.
     deletions: Arc<janitor::Deletions>,
     /// Old generations at least this large are deleted on another thread.
@@ -85,10 +105,17 @@ impl DirStore {
             fs,
             dir: dir.to_path_buf(),
             stem: stem.to_owned(),
+            kind: Kind::Checkpoint,
             deletions: Arc::default(),
             delete_elsewhere_from: DELETE_ELSEWHERE_FROM,
             known: Mutex::new(None),
         })
+    }
+
+    /// The same store holding files of `kind`.
+    pub(crate) fn of_kind(mut self, kind: Kind) -> DirStore {
+        self.kind = kind;
+        self
     }
 
     /// Sets the size from which [`DirStore::prune_soon`] deletes on another
@@ -102,7 +129,13 @@ impl DirStore {
     /// The path generation `number` has (or would have):
     /// `{dir}/{stem}.g{number:08}.ckpt`.
     pub fn generation_path(&self, number: u64) -> PathBuf {
-        self.dir.join(generation_name(&self.stem, number))
+        self.dir
+            .join(numbered_name(&self.stem, number, self.kind.extension()))
+    }
+
+    /// The path of the file called `name` in this store's directory.
+    pub(crate) fn sibling(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
     }
 
     /// Every generation file of this run, newest first. Files of other
@@ -271,6 +304,22 @@ impl DirStore {
         removed
     }
 
+    /// Deletes every generation numbered below `number`: in a multi-rank
+    /// job, what the oldest commit kept no longer needs (see
+    /// [`super::commit`]). Tries every deletion and returns the first error.
+    pub fn prune_below(&self, number: u64) -> Result<()> {
+        let old: Vec<Generation> = self
+            .generations_with_sizes()?
+            .into_iter()
+            .map(|(g, _)| g)
+            .filter(|g| g.number < number)
+            .collect();
+        let numbers: Vec<u64> = old.iter().map(|g| g.number).collect();
+        let removed = self.remove_files(old.into_iter().map(|g| g.path));
+        self.forget(&numbers, removed.is_err());
+        removed
+    }
+
     /// [`DirStore::prune`], except that a large old generation is renamed
     /// to a temp-file name and deleted on another thread (see
     /// `store/janitor.rs`): what a save calls, so that it does not wait for
@@ -361,6 +410,16 @@ impl DirStore {
     pub fn read(&self, path: &Path) -> Result<FileBytes> {
         let io = |e| Error::io("read", path, e);
         let len = self.fs.len(path).map_err(io)?;
+        if self.kind == Kind::Commit {
+            // Text, checked by its own checksum once read.
+            if len > super::commit::MAX_RECORD_LEN as u64 {
+                return Err(io(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("it is {len} bytes long, larger than any commit record"),
+                )));
+            }
+            return self.fs.read(path).map_err(io);
+        }
         let prefix = self.fs.read_prefix(path, format::PREFIX_LEN).map_err(io)?;
         format::check_prefix(&prefix, len).map_err(|reason| Error::Corrupt {
             path: path.to_path_buf(),
@@ -405,7 +464,7 @@ impl DirStore {
     /// `{stem}.g{N:08}.ckpt`. Only the canonical spelling is accepted, so
     /// each number has one file name.
     fn parse_generation(&self, name: &str) -> Option<u64> {
-        split_generation_name(name)
+        split_numbered_name(name, self.kind.extension())
             .filter(|(stem, _)| *stem == self.stem)
             .map(|(_, number)| number)
     }
@@ -463,14 +522,24 @@ impl DirStore {
 /// The file (or object) name of generation `number` of run `stem`:
 /// `{stem}.g{number:08}.ckpt`.
 pub(crate) fn generation_name(stem: &str, number: u64) -> String {
-    format!("{stem}.g{number:08}{EXTENSION}")
+    numbered_name(stem, number, EXTENSION)
+}
+
+/// `{stem}.g{number:08}{extension}`: a generation, or a commit record.
+pub(crate) fn numbered_name(stem: &str, number: u64, extension: &str) -> String {
+    format!("{stem}.g{number:08}{extension}")
 }
 
 /// The run stem and generation number of a file named exactly
 /// `{stem}.g{N:08}.ckpt`, whatever the stem. Only the canonical spelling is
 /// accepted, so each number has one file name.
 pub(crate) fn split_generation_name(name: &str) -> Option<(&str, u64)> {
-    let (stem, digits) = name.strip_suffix(EXTENSION)?.rsplit_once(".g")?;
+    split_numbered_name(name, EXTENSION)
+}
+
+/// [`split_generation_name`] for files ending in `extension`.
+pub(crate) fn split_numbered_name<'n>(name: &'n str, extension: &str) -> Option<(&'n str, u64)> {
+    let (stem, digits) = name.strip_suffix(extension)?.rsplit_once(".g")?;
     let number = parse_digits(digits)?;
     (!stem.is_empty() && format!("{number:08}") == digits).then_some((stem, number))
 }

@@ -1,0 +1,269 @@
+//! The ranks of an MPI job that share one checkpoint: every rank saves its
+//! own part, and a generation is whole only once all of them are durable
+//! ([`super::commit`]). What the storage and the run need from MPI is
+//! small, so it is a trait: the `mpi` feature implements it over any
+//! communicator of the `mpi` crate, and nothing else in the library names
+//! MPI.
+//!
+//! Every operation is a collective: each rank of the group calls the same
+//! ones in the same order, from the thread that called the checkpointed
+//! function (the MPI library may allow no other).
+
+/// One rank's view of its group.
+pub(crate) trait Collective {
+    /// This rank, `0..size`.
+    fn rank(&self) -> usize;
+    /// How many ranks the group has.
+    fn size(&self) -> usize;
+    /// The element-wise maximum of `values` over every rank, in place.
+    fn max(&self, values: &mut [u64]);
+    /// Every rank's `values` (all of the same length), in rank order, at
+    /// rank 0; empty on the others.
+    fn gather(&self, values: &[u64]) -> Vec<u64>;
+    /// Rank 0's `bytes`, on every rank (the others' are replaced).
+    fn broadcast(&self, bytes: &mut Vec<u8>);
+    /// Frees the group and ends MPI on this rank, before the process exits
+    /// on a signal: every rank stops at the same save, so all of them get
+    /// here.
+    fn finalize(self: Box<Self>);
+}
+
+/// The group a run is checkpointed across: a duplicate of the user's
+/// communicator, so that the library's messages never meet the program's.
+pub struct Group(Box<dyn Collective + Send>);
+
+impl std::fmt::Debug for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Group(rank {} of {})", self.rank(), self.size())
+    }
+}
+
+impl Group {
+    #[cfg_attr(
+        not(any(feature = "mpi", test)),
+        expect(dead_code, reason = "only the mpi feature and the tests make groups")
+    )]
+    pub(crate) fn new(collective: impl Collective + Send + 'static) -> Group {
+        Group(Box::new(collective))
+    }
+
+    pub(crate) fn rank(&self) -> usize {
+        self.0.rank()
+    }
+
+    pub(crate) fn size(&self) -> usize {
+        self.0.size()
+    }
+
+    /// Whether `flag` holds on any rank.
+    pub(crate) fn any(&self, flag: bool) -> bool {
+        let mut values = [u64::from(flag)];
+        self.0.max(&mut values);
+        values[0] != 0
+    }
+
+    pub(crate) fn max(&self, values: &mut [u64]) {
+        self.0.max(values);
+    }
+
+    pub(crate) fn gather(&self, values: &[u64]) -> Vec<u64> {
+        self.0.gather(values)
+    }
+
+    pub(crate) fn broadcast(&self, bytes: &mut Vec<u8>) {
+        self.0.broadcast(bytes);
+    }
+
+    pub(crate) fn finalize(self) {
+        self.0.finalize();
+    }
+}
+
+/// Ranks as threads of one process, for the unit tests of the commit
+/// protocol: each collective meets at a barrier over a shared board.
+#[cfg(test)]
+pub(crate) mod threads {
+    use std::sync::{Arc, Barrier, Mutex, PoisonError};
+
+    use super::{Collective, Group};
+
+    struct Board {
+        barrier: Barrier,
+        words: Mutex<Vec<Vec<u64>>>,
+        bytes: Mutex<Vec<u8>>,
+    }
+
+    struct Rank {
+        rank: usize,
+        size: usize,
+        board: Arc<Board>,
+    }
+
+    /// `size` groups, one per rank; hand each to its own thread.
+    pub(crate) fn groups(size: usize) -> Vec<Group> {
+        let board = Arc::new(Board {
+            barrier: Barrier::new(size),
+            words: Mutex::new(vec![Vec::new(); size]),
+            bytes: Mutex::new(Vec::new()),
+        });
+        (0..size)
+            .map(|rank| {
+                Group::new(Rank {
+                    rank,
+                    size,
+                    board: Arc::clone(&board),
+                })
+            })
+            .collect()
+    }
+
+    impl Rank {
+        /// Every rank's `values`, once all of them have put theirs.
+        fn exchange(&self, values: &[u64]) -> Vec<Vec<u64>> {
+            self.board
+                .words
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)[self.rank] = values.to_vec();
+            self.board.barrier.wait();
+            let all = self
+                .board
+                .words
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
+            self.board.barrier.wait();
+            all
+        }
+    }
+
+    impl Collective for Rank {
+        fn rank(&self) -> usize {
+            self.rank
+        }
+
+        fn size(&self) -> usize {
+            self.size
+        }
+
+        fn max(&self, values: &mut [u64]) {
+            for other in self.exchange(values) {
+                for (value, theirs) in values.iter_mut().zip(other) {
+                    *value = (*value).max(theirs);
+                }
+            }
+        }
+
+        fn gather(&self, values: &[u64]) -> Vec<u64> {
+            let all = self.exchange(values);
+            if self.rank == 0 {
+                all.concat()
+            } else {
+                Vec::new()
+            }
+        }
+
+        fn broadcast(&self, bytes: &mut Vec<u8>) {
+            if self.rank == 0 {
+                *self
+                    .board
+                    .bytes
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = bytes.clone();
+            }
+            self.board.barrier.wait();
+            if self.rank != 0 {
+                *bytes = self
+                    .board
+                    .bytes
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+            }
+            self.board.barrier.wait();
+        }
+
+        fn finalize(self: Box<Self>) {}
+    }
+}
+
+#[cfg(feature = "mpi")]
+pub(crate) mod mpi {
+    //! [`Collective`] over a communicator of the `mpi` crate.
+
+    use mpi::collective::SystemOperation;
+    use mpi::topology::SimpleCommunicator;
+    use mpi::traits::{Communicator, CommunicatorCollectives, Root};
+
+    use super::{Collective, Group};
+
+    /// A communicator the library owns (a duplicate of the user's).
+    struct Comm(SimpleCommunicator);
+
+    // SAFETY: an MPI communicator handle is a plain handle that may be used
+    // from any thread the MPI library allows. The library only moves it
+    // (with the `Checkpoint` that owns it) and calls it from the thread
+    // that called the checkpointed function, as the program's own calls
+    // on its communicator are; it is never shared between threads (`Comm`
+    // is not `Sync`).
+    unsafe impl Send for Comm {}
+
+    /// The group of the ranks of `comm`, duplicated (a collective call:
+    /// every rank of `comm` makes it).
+    pub(crate) fn group_of<C: Communicator + ?Sized>(comm: &C) -> Group {
+        Group::new(Comm(comm.duplicate()))
+    }
+
+    fn usize_of(value: i32) -> usize {
+        usize::try_from(value).unwrap_or(0)
+    }
+
+    impl Collective for Comm {
+        fn rank(&self) -> usize {
+            usize_of(self.0.rank())
+        }
+
+        fn size(&self) -> usize {
+            usize_of(self.0.size())
+        }
+
+        fn max(&self, values: &mut [u64]) {
+            let send = values.to_vec();
+            self.0
+                .all_reduce_into(&send[..], values, SystemOperation::max());
+        }
+
+        fn gather(&self, values: &[u64]) -> Vec<u64> {
+            let root = self.0.process_at_rank(0);
+            if self.0.rank() == 0 {
+                let mut all = vec![0_u64; values.len() * self.size()];
+                root.gather_into_root(values, &mut all[..]);
+                all
+            } else {
+                root.gather_into(values);
+                Vec::new()
+            }
+        }
+
+        fn broadcast(&self, bytes: &mut Vec<u8>) {
+            let root = self.0.process_at_rank(0);
+            let mut len = bytes.len() as u64;
+            root.broadcast_into(&mut len);
+            bytes.resize(usize::try_from(len).unwrap_or(0), 0);
+            // Open MPI refuses an empty slice's dangling pointer.
+            if !bytes.is_empty() {
+                root.broadcast_into(&mut bytes[..]);
+            }
+        }
+
+        fn finalize(self: Box<Self>) {
+            // The duplicate is freed first: freeing it after would be an
+            // MPI call after MPI_Finalize.
+            drop(self);
+            // SAFETY: MPI_Finalize takes no arguments; after it the process
+            // exits without another MPI call.
+            unsafe {
+                mpi::ffi::MPI_Finalize();
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Multi-rank runs of `examples/heat.rs` under `mpirun` (feature `mpi`).
