@@ -14,6 +14,20 @@ pub(crate) fn env_flag(name: &str) -> bool {
     }
 }
 
+/// Whether process `pid` of this machine has exited: no such process, or
+/// a zombie that only waits for its parent to collect its status (a killed
+/// MPI rank whose launcher was killed too, say); it holds nothing any more.
+pub(crate) fn has_exited(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which may hold anything but
+        // ends at the last `)`.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
 /// This machine's name, or "" if unknown. Read from files rather than
 /// gethostname(2) to avoid a libc dependency for one informational field.
 pub(crate) fn hostname() -> String {

@@ -338,8 +338,7 @@ fn dead_on_this_machine(holder: &str) -> Option<u32> {
     let boot = boot_id()?;
     let same_machine =
         field("host") == Some(hostname().as_str()) && field("boot") == Some(boot.as_str());
-    let gone = !std::path::Path::new(&format!("/proc/{pid}")).exists();
-    (same_machine && gone).then_some(pid)
+    (same_machine && crate::machine::has_exited(pid)).then_some(pid)
 }
 
 /// This boot of this machine (Linux); `None` elsewhere, where a holder's
