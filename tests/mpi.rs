@@ -46,6 +46,26 @@ fn job(dir: &Path, ranks: &str, delay_ms: &str) -> Command {
     command
 }
 
+/// Runs the `checkpoint` CLI (built beside the examples by the workspace
+/// build).
+fn checkpoint_cli(args: &[&str]) -> std::process::Output {
+    let path = example("heat")
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/examples/")
+        .join("checkpoint");
+    assert!(
+        path.is_file(),
+        "{} is missing: build the workspace first",
+        path.display()
+    );
+    Command::new(path)
+        .args(args)
+        .env_remove("CHECKPOINT_DIR")
+        .output()
+        .expect("run checkpoint")
+}
+
 /// How long a job may take before the test gives up on it.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -106,8 +126,17 @@ fn kill_whole_job(running: Running) -> Finished {
 /// Reruns the job to completion and checks its result.
 fn finish_and_compare(dir: &Path, expected: &str, context: &str) -> Finished {
     let finished = Running::spawn(&mut job(dir, RANKS, "0")).wait(TIMEOUT);
-    assert!(finished.status.success(), "{context}: {}", finished.describe());
-    assert_eq!(finished.result(), expected, "{context}: {}", finished.describe());
+    assert!(
+        finished.status.success(),
+        "{context}: {}",
+        finished.describe()
+    );
+    assert_eq!(
+        finished.result(),
+        expected,
+        "{context}: {}",
+        finished.describe()
+    );
     finished
 }
 
@@ -154,7 +183,12 @@ fn the_job_survives_sigkill_storms_at_random_moments() {
         if !running.is_running() {
             let finished = running.wait(TIMEOUT);
             assert!(finished.status.success(), "{}", finished.describe());
-            assert_eq!(finished.result(), expected, "after {kills} kills: {}", finished.describe());
+            assert_eq!(
+                finished.result(),
+                expected,
+                "after {kills} kills: {}",
+                finished.describe()
+            );
             break;
         }
         let killed = kill_whole_job(running);
@@ -165,7 +199,11 @@ fn the_job_survives_sigkill_storms_at_random_moments() {
         );
         kills += 1;
     }
-    assert!(kills >= 4, "the storm landed only {kills} kills (seed {})", rng.seed());
+    assert!(
+        kills >= 4,
+        "the storm landed only {kills} kills (seed {})",
+        rng.seed()
+    );
     eprintln!("MPI SIGKILL storm: {kills} kills of the whole job landed");
 }
 
@@ -179,7 +217,9 @@ fn crash_in_the_commit(point: &str) -> (Finished, Finished) {
     .wait(TIMEOUT);
     assert!(!crashed.status.success(), "{}", crashed.describe());
     assert!(
-        crashed.stderr.contains(&format!("aborting at {point} of save 2")),
+        crashed
+            .stderr
+            .contains(&format!("aborting at {point} of save 2")),
         "{}",
         crashed.describe()
     );
@@ -232,20 +272,58 @@ fn a_damaged_rank_file_makes_every_rank_fall_back_together() {
     bytes[last] ^= 0x01;
     std::fs::write(&damaged, bytes).expect("damage it");
 
+    // The CLI sees one run of 4 ranks, and the damaged commit whole.
+    let listed = checkpoint_cli(&["list", &dir.path().display().to_string()]);
+    assert!(listed.status.success(), "{listed:?}");
+    let table = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert_eq!(table.lines().count(), 2, "one run: {table}");
+    assert!(
+        table.contains("4 ranks") && table.contains("heat::heat"),
+        "{table}"
+    );
+    let verified = checkpoint_cli(&["verify", &dir.path().display().to_string()]);
+    let report = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert!(!verified.status.success(), "{report}");
+    let bad_line = report
+        .lines()
+        .find(|line| line.starts_with("BAD") && line.contains(&newest))
+        .unwrap_or_else(|| panic!("verify names the damaged commit: {report}"));
+    assert!(
+        bad_line.contains("rank 2") && bad_line.contains("checksum"),
+        "{bad_line}"
+    );
+    assert!(
+        report
+            .lines()
+            .any(|line| line.starts_with("OK") && line.contains("commit of 4 ranks")),
+        "{report}"
+    );
+
     let rerun = finish_and_compare(dir.path(), &expected, "one damaged rank file");
     let warning = rerun
         .warnings()
         .into_iter()
         .find(|line| line.contains(&damaged.display().to_string()))
-        .unwrap_or_else(|| panic!("a warning names {}: {}", damaged.display(), rerun.describe()));
+        .unwrap_or_else(|| {
+            panic!(
+                "a warning names {}: {}",
+                damaged.display(),
+                rerun.describe()
+            )
+        });
     assert!(warning.contains("checksum"), "{warning}");
     assert!(
-        rerun.stderr.contains("all 4 ranks fall back to the previous commit"),
+        rerun
+            .stderr
+            .contains("all 4 ranks fall back to the previous commit"),
         "{}",
         rerun.describe()
     );
     assert!(
-        !rerun.resumed_lines().iter().any(|line| line.contains(&newest)),
+        !rerun
+            .resumed_lines()
+            .iter()
+            .any(|line| line.contains(&newest)),
         "{}",
         rerun.describe()
     );
@@ -267,10 +345,18 @@ fn sigterm_to_the_launcher_stops_every_rank_at_one_save() {
         .unwrap_or_else(|| panic!("a stop line: {}", stopped.describe()));
     assert!(stop.contains(".commit"), "{stop}");
     // Said once, by rank 0.
-    assert_eq!(stopped.stderr.matches("stopped heat::heat").count(), 1, "{}", stopped.describe());
+    assert_eq!(
+        stopped.stderr.matches("stopped heat::heat").count(),
+        1,
+        "{}",
+        stopped.describe()
+    );
     let rerun = finish_and_compare(dir.path(), &expected, "after SIGTERM");
     let resumed_at = rerun.resumed_lines();
-    let saved_at = stop.split(" at ").nth(1).and_then(|rest| rest.split(';').next());
+    let saved_at = stop
+        .split(" at ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next());
     assert!(
         saved_at.is_some_and(|at| resumed_at.iter().any(|line| line.contains(at))),
         "resumes where it stopped ({stop}): {}",
@@ -291,8 +377,17 @@ fn a_signal_to_one_rank_stops_every_rank_with_128_plus_signal() {
         libc::kill(pids[2], libc::SIGUSR1);
     }
     let stopped = running.wait(TIMEOUT);
-    assert_eq!(stopped.status.code(), Some(128 + libc::SIGUSR1), "{}", stopped.describe());
-    assert!(stopped.stderr.contains("stopped heat::heat on SIGUSR1"), "{}", stopped.describe());
+    assert_eq!(
+        stopped.status.code(),
+        Some(128 + libc::SIGUSR1),
+        "{}",
+        stopped.describe()
+    );
+    assert!(
+        stopped.stderr.contains("stopped heat::heat on SIGUSR1"),
+        "{}",
+        stopped.describe()
+    );
     finish_and_compare(dir.path(), &expected, "after SIGUSR1 to one rank");
 }
 
@@ -306,7 +401,9 @@ fn another_rank_count_is_refused_with_the_count_to_use() {
     let refused = Running::spawn(&mut job(dir.path(), "2", "0")).wait(TIMEOUT);
     assert!(!refused.status.success(), "{}", refused.describe());
     assert!(
-        refused.stderr.contains("committed by a job of 4 ranks, and this job has 2")
+        refused
+            .stderr
+            .contains("committed by a job of 4 ranks, and this job has 2")
             && refused.stderr.contains("mpirun -np 4"),
         "{}",
         refused.describe()
@@ -325,7 +422,9 @@ fn another_rank_count_is_refused_with_the_count_to_use() {
 #[test]
 fn a_job_checkpoints_in_a_bucket() {
     let Ok(url) = std::env::var("CHECKPOINT_TEST_S3_URL") else {
-        eprintln!("SKIPPED: set CHECKPOINT_TEST_S3_URL (and AWS_ENDPOINT_URL) to test MPI jobs in a bucket");
+        eprintln!(
+            "SKIPPED: set CHECKPOINT_TEST_S3_URL (and AWS_ENDPOINT_URL) to test MPI jobs in a bucket"
+        );
         return;
     };
     let expected = reference();
@@ -344,13 +443,17 @@ fn a_job_checkpoints_in_a_bucket() {
     running.signal(libc::SIGTERM, "SIGTERM");
     let stopped = running.wait(TIMEOUT);
     assert!(
-        stopped.stderr.contains(&format!("saved to {prefix}/")) && stopped.stderr.contains(".commit"),
+        stopped.stderr.contains(&format!("saved to {prefix}/"))
+            && stopped.stderr.contains(".commit"),
         "{}",
         stopped.describe()
     );
     let rerun = finish_and_compare(place, &expected, "in a bucket");
     assert!(
-        rerun.resumed_lines().iter().any(|line| line.contains(&prefix)),
+        rerun
+            .resumed_lines()
+            .iter()
+            .any(|line| line.contains(&prefix)),
         "{}",
         rerun.describe()
     );

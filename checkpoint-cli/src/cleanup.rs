@@ -42,16 +42,23 @@ pub fn gc(dir: &Path, older_than: Duration, yes: bool) -> Result<Report, String>
             found = true;
             let ago = text::span(text::age(last, now));
             if !yes {
-                let count = run.generations.len() + run.files.moved_aside.len();
+                let count = run.saves() + run.files.moved_aside.len();
                 report.line(format!(
                     "would remove run {stem} (last saved {ago} ago): {count} file{}",
                     plural(count)
                 ));
                 continue;
             }
-            let newest = run.generations.first().map(|g| g.number);
-            let unchanged =
-                |files: &inspect::RunFiles| files.generations.first().map(|g| g.number) == newest;
+            // A multi-rank run's saves are its commits.
+            let newest_of = |files: &inspect::RunFiles| {
+                files
+                    .commits
+                    .first()
+                    .or(files.generations.first())
+                    .map(|g| g.number)
+            };
+            let newest = newest_of(&run.files);
+            let unchanged = |files: &inspect::RunFiles| newest_of(files) == newest;
             match inspect::remove_run_if(dir, stem, unchanged) {
                 Ok(Some(removed)) => report_removed(&mut report, stem, &removed),
                 Ok(None) => report

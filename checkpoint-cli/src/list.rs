@@ -39,7 +39,7 @@ pub fn run(dir: &Path, as_json: bool) -> Result<Report, String> {
             header.map_or_else(unknown, |h| text::run_name(&h.identity)),
             header.map_or_else(unknown, |h| text::hex(h.identity.key_fingerprint)),
             header.map_or_else(unknown, |h| text::progress(&h.position)),
-            run.generations.len().to_string(),
+            run.saves().to_string(),
             run.last_active_ms()
                 .map_or_else(unknown, |ms| text::span(text::age(ms, now))),
             text::size(run.size()),

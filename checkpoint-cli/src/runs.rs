@@ -26,12 +26,25 @@ pub struct GenerationFile {
     pub verdict: Result<FileInfo, String>,
 }
 
+/// A commit record of a multi-rank run, read and checked whole.
+pub struct CommitFile {
+    /// The generation it commits.
+    pub number: u64,
+    /// The record.
+    pub path: PathBuf,
+    /// Every rank's file, checked as a resume checks it (rank order), or
+    /// why this commit cannot be restored.
+    pub verdict: Result<Vec<FileInfo>, String>,
+}
+
 /// A run as found in the directory, every generation read.
 pub struct Run {
     /// Its files, by name.
     pub files: RunFiles,
-    /// Its generations, newest first.
+    /// Its generations, newest first (a single-process run).
     pub generations: Vec<GenerationFile>,
+    /// Its commits, newest first (a multi-rank run).
+    pub commits: Vec<CommitFile>,
 }
 
 impl Run {
@@ -57,14 +70,48 @@ impl Run {
                 })
             })
             .collect();
-        Run { files, generations }
+        let commits = files
+            .commits
+            .iter()
+            .map(|record| CommitFile {
+                number: record.number,
+                path: record.path.clone(),
+                verdict: check_commit(&record.path, &files.stem),
+            })
+            .collect();
+        Run {
+            files,
+            generations,
+            commits,
+        }
     }
 
-    /// The newest generation that passed verification.
+    /// The newest generation that passed verification; of a multi-rank
+    /// run, rank 0's file of the newest commit that is whole.
     pub fn newest_good(&self) -> Option<&FileInfo> {
-        self.generations
+        self.commits
             .iter()
-            .find_map(|g| g.verdict.as_ref().ok())
+            .find_map(|commit| commit.verdict.as_ref().ok()?.first())
+            .or_else(|| {
+                self.generations
+                    .iter()
+                    .find_map(|g| g.verdict.as_ref().ok())
+            })
+    }
+
+    /// How many saves it has on disk: generations, or commits of a
+    /// multi-rank run.
+    pub fn saves(&self) -> usize {
+        if self.files.is_multi_rank() {
+            self.commits.len()
+        } else {
+            self.generations.len()
+        }
+    }
+
+    /// The ranks of a multi-rank run, as its files show them.
+    pub fn rank_count(&self) -> usize {
+        self.files.ranks.len()
     }
 
     /// The generations that failed verification.
@@ -74,9 +121,16 @@ impl Run {
             .filter_map(|g| g.verdict.as_ref().err().map(|why| (g, why.as_str())))
     }
 
-    /// Bytes on disk in its generation files.
+    /// Bytes on disk in its generation files (every rank's).
     pub fn size(&self) -> u64 {
-        self.generations.iter().filter_map(|g| g.len).sum()
+        let ranks: u64 = self
+            .files
+            .ranks
+            .iter()
+            .flat_map(|rank| &rank.generations)
+            .filter_map(|g| fs::metadata(&g.path).ok().map(|m| m.len()))
+            .sum();
+        ranks + self.generations.iter().filter_map(|g| g.len).sum::<u64>()
     }
 
     /// When the run last wrote a file, in ms since the Unix epoch: the
@@ -98,8 +152,18 @@ impl Run {
     /// A short note on what is wrong or unusual, empty when nothing is.
     pub fn note(&self) -> String {
         let mut notes = Vec::new();
+        if self.files.is_multi_rank() {
+            notes.push(format!("{} ranks", self.rank_count()));
+            let broken = self.commits.iter().filter(|c| c.verdict.is_err()).count();
+            match (broken, self.commits.len()) {
+                (_, 0) => notes.push("no commit".to_owned()),
+                (0, _) => {}
+                (broken, total) => notes.push(format!("{broken} of {total} commits not whole")),
+            }
+        }
         let bad = self.bad().count();
         match (bad, self.generations.len()) {
+            (0, 0) if self.files.is_multi_rank() => {}
             (0, 0) => notes.push("no checkpoint".to_owned()),
             (0, _) => {}
             (bad, total) if bad == total => notes.push(format!("all {total} damaged")),
@@ -141,6 +205,13 @@ impl Run {
             "size_bytes": self.size(),
             "moved_aside": self.files.moved_aside,
             "lock_file": self.files.lock_file,
+            "ranks": self.rank_count(),
+            "commits": self.commits.iter().map(|c| json!({
+                "number": c.number,
+                "path": c.path,
+                "ok": c.verdict.is_ok(),
+                "error": c.verdict.as_ref().err(),
+            })).collect::<Vec<_>>(),
         })
     }
 }
@@ -161,6 +232,34 @@ pub fn verify(path: &Path, stem: Option<&str>) -> Result<FileInfo, String> {
         Err(Error::Corrupt { reason, .. }) => Err(reason.to_string()),
         Err(other) => Err(other.to_string()),
     }
+}
+
+/// Checks a commit record of run `stem` whole: the record itself, then
+/// every rank's file against it, each of them this run's. The first
+/// problem, naming the rank, is the reason it cannot be restored.
+pub fn check_commit(path: &Path, stem: &str) -> Result<Vec<FileInfo>, String> {
+    let commit = inspect::read_commit(path).map_err(|err| err.to_string())?;
+    inspect::check_commit(&commit)
+        .into_iter()
+        .enumerate()
+        .map(|(rank, checked)| {
+            let info = match checked {
+                Ok(info) => info,
+                Err(Error::Corrupt { path, reason }) => {
+                    return Err(format!("rank {rank}: {}: {reason}", path.display()));
+                }
+                Err(err) => return Err(format!("rank {rank}: {err}")),
+            };
+            if info.run != stem {
+                return Err(format!(
+                    "rank {rank}: {} belongs to run {}, not {stem}",
+                    info.path.display(),
+                    info.run
+                ));
+            }
+            Ok(info)
+        })
+        .collect()
 }
 
 /// Loop positions as JSON objects.

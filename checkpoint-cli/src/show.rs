@@ -40,6 +40,9 @@ fn find(target: &str, dir: &Path) -> Result<FileInfo, String> {
         // the run, if only one has that name.
         None => by_name(target, all, dir)?,
     };
+    if run.files.is_multi_rank() {
+        return newest_commit(&run, target, dir);
+    }
     let newest = run.generations.first().ok_or_else(|| {
         format!(
             "run {target} in {} has no checkpoint file (only a lock file or moved-aside files)",
@@ -58,6 +61,33 @@ fn find(target: &str, dir: &Path) -> Result<FileInfo, String> {
         .verdict
         .clone()
         .map_err(|why| unusable(&newest.path, why))
+}
+
+/// Rank 0's file of the newest commit of a multi-rank run, if it is whole.
+fn newest_commit(run: &Run, target: &str, dir: &Path) -> Result<FileInfo, String> {
+    let newest = run.commits.first().ok_or_else(|| {
+        format!(
+            "run {target} in {} is a run of {} ranks with no commit yet: a rerun starts it over",
+            dir.display(),
+            run.rank_count()
+        )
+    })?;
+    match (&newest.verdict, run.newest_good()) {
+        (Ok(ranks), _) => ranks
+            .first()
+            .cloned()
+            .ok_or_else(|| format!("commit {} names no rank", newest.path.display())),
+        (Err(why), Some(good)) => Err(format!(
+            "the newest commit {} is not whole: {why}; a resume would fall back to the commit whose rank 0 file is {} (`checkpoint show {}`)",
+            newest.path.display(),
+            good.path.display(),
+            good.path.display()
+        )),
+        (Err(why), None) => Err(format!(
+            "the newest commit {} is not whole: {why}; no commit of this run is",
+            newest.path.display()
+        )),
+    }
 }
 
 /// The one run in `dir` whose name (as `list` shows it) is `name`.

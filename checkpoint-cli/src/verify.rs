@@ -1,5 +1,5 @@
 //! `checkpoint verify`: every generation file checked as a resume would
-//! check it before decoding.
+//! check it before decoding; a multi-rank run's commits checked whole.
 
 use std::path::Path;
 
@@ -33,19 +33,64 @@ pub fn run(dir: &Path) -> Result<Report, String> {
             }
         }
     }
-    let aside: Vec<_> = runs.iter().flat_map(|run| &run.files.moved_aside).collect();
+    let mut unused = 0;
+    for run in &runs {
+        let mut whole = Vec::new();
+        for commit in &run.commits {
+            match &commit.verdict {
+                Ok(ranks) => {
+                    good += 1;
+                    let first = ranks.first().map(|info| &info.header);
+                    report.line(format!(
+                        "OK    {} (commit of {} ranks, save {}, progress {})",
+                        commit.path.display(),
+                        ranks.len(),
+                        first.map_or(0, |h| h.save_count),
+                        first.map_or_else(|| "-".to_owned(), |h| text::progress(&h.position))
+                    ));
+                    whole.extend(ranks.iter().map(|info| info.path.clone()));
+                }
+                Err(why) => {
+                    report.line(format!("BAD   {}: {why}", commit.path.display()));
+                    bad.push(commit.path.display().to_string());
+                }
+            }
+        }
+        for generation in run.files.ranks.iter().flat_map(|rank| &rank.generations) {
+            if !whole.contains(&generation.path) {
+                unused += 1;
+                report.line(format!(
+                    "UNUSED {} (in no whole commit: never restored; the next commit prunes it)",
+                    generation.path.display()
+                ));
+            }
+        }
+    }
+    let aside: Vec<_> = runs
+        .iter()
+        .flat_map(|run| {
+            run.files
+                .moved_aside
+                .iter()
+                .chain(run.files.ranks.iter().flat_map(|rank| &rank.moved_aside))
+        })
+        .collect();
     for path in &aside {
         report.line(format!(
             "ASIDE {} (moved aside by a resume; not checked, not used)",
             path.display()
         ));
     }
-    if good + bad.len() + aside.len() == 0 {
+    if good + bad.len() + aside.len() + unused == 0 {
         report.line(format!("no checkpoint files in {}", dir.display()));
         return Ok(report);
     }
+    let unused = match unused {
+        0 => String::new(),
+        n => format!(", {n} unused"),
+    };
     report.line(format!(
-        "{good} ok, {} bad, {} moved aside",
+        "{good} ok, {} bad, {} moved aside{unused}",
         bad.len(),
         aside.len()
     ));

@@ -41,8 +41,9 @@ use std::path::{Path, PathBuf};
 use crate::bytes::format::{self, Limits};
 use crate::bytes::identity;
 use crate::error::{Error, Result};
+use crate::storage::commit;
 use crate::storage::lock::{LOCK_SUFFIX, RunLock};
-use crate::storage::store::{self, DirStore};
+use crate::storage::store::{self, DirStore, Kind as StoreKind};
 
 pub use crate::bytes::format::{Codec, Header, Identity, LoopPosition};
 pub use crate::storage::store::Generation;
@@ -186,6 +187,153 @@ pub struct RunFiles {
     /// Its lock file (`{stem}.lock`), if present. Its presence alone does not
     /// mean a process runs: an interrupted run leaves it behind.
     pub lock_file: Option<PathBuf>,
+    /// A multi-rank run (`comm`): its commit records
+    /// (`{stem}.g{N:08}.commit`), newest first. Read them with
+    /// [`read_commit`].
+    pub commits: Vec<Generation>,
+    /// A multi-rank run: each rank's files (`{stem}.r{RANK:05}.*`), by rank.
+    pub ranks: Vec<RankFiles>,
+}
+
+/// One rank's files in a multi-rank run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RankFiles {
+    /// The rank.
+    pub rank: usize,
+    /// Its generation files, newest first; only those a commit names are
+    /// ever restored.
+    pub generations: Vec<Generation>,
+    /// Its files that a resume moved aside.
+    pub moved_aside: Vec<PathBuf>,
+    /// Its lock file, if present.
+    pub lock_file: Option<PathBuf>,
+}
+
+impl RunFiles {
+    /// Whether this is a multi-rank run.
+    pub fn is_multi_rank(&self) -> bool {
+        !self.commits.is_empty() || !self.ranks.is_empty()
+    }
+
+    fn rank(&mut self, rank: usize) -> &mut RankFiles {
+        let at = match self.ranks.binary_search_by_key(&rank, |files| files.rank) {
+            Ok(at) => at,
+            Err(at) => {
+                self.ranks.insert(
+                    at,
+                    RankFiles {
+                        rank,
+                        ..RankFiles::default()
+                    },
+                );
+                at
+            }
+        };
+        &mut self.ranks[at]
+    }
+}
+
+/// The commit record of one generation of a multi-rank run: every rank's
+/// file, its size and checksum.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use checkpoint_core::inspect;
+/// let record = dir.path().join("heat-0123456789abcdef.g00000001.commit");
+/// std::fs::write(&record, "not a commit record")?;
+/// assert!(inspect::read_commit(&record).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The record.
+    pub path: PathBuf,
+    /// The generation it commits.
+    pub generation: u64,
+    /// Each rank's file, by rank.
+    pub ranks: Vec<CommittedFile>,
+}
+
+/// One rank's file as its commit record names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedFile {
+    /// The file's name, in the run's directory.
+    pub name: String,
+    /// Its size in bytes.
+    pub len: u64,
+    /// CRC-32 of the whole file.
+    pub crc32: u32,
+}
+
+/// Reads a commit record and checks its own checksum. Fails with
+/// [`Error::Io`] if it cannot be read, or is damaged or not a record (the
+/// error says which).
+pub fn read_commit(path: &Path) -> Result<Commit> {
+    let invalid = |reason: String| {
+        Error::io(
+            "read",
+            path,
+            io::Error::new(io::ErrorKind::InvalidData, reason),
+        )
+    };
+    let len = fs::metadata(path)
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
+    if len > commit::MAX_RECORD_LEN as u64 {
+        return Err(invalid(format!(
+            "it is {len} bytes long, larger than any commit record"
+        )));
+    }
+    let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let record = commit::Record::decode(&bytes)
+        .map_err(|reason| invalid(format!("not a usable commit record: {reason}")))?;
+    Ok(Commit {
+        path: path.to_path_buf(),
+        generation: record.number,
+        ranks: record
+            .ranks
+            .into_iter()
+            .map(|file| CommittedFile {
+                name: file.name,
+                len: file.len,
+                crc32: file.crc,
+            })
+            .collect(),
+    })
+}
+
+/// Checks every rank's file of `commit` as a resume would: the file its
+/// record names is there, has the recorded size and CRC-32, and passes
+/// [`read_header`]. One result per rank, in rank order.
+pub fn check_commit(commit: &Commit) -> Vec<Result<FileInfo>> {
+    let dir = commit.path.parent().unwrap_or(Path::new("."));
+    commit
+        .ranks
+        .iter()
+        .map(|file| {
+            let path = dir.join(&file.name);
+            let invalid = |reason: String| {
+                Error::io(
+                    "check",
+                    &path,
+                    io::Error::new(io::ErrorKind::InvalidData, reason),
+                )
+            };
+            if file.name.contains('/') || file.name.starts_with('.') {
+                return Err(invalid(
+                    "its commit names a file outside the directory".to_owned(),
+                ));
+            }
+            let bytes = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+            let expected = commit::RankFile {
+                name: file.name.clone(),
+                len: file.len,
+                crc: file.crc32,
+            };
+            commit::check_rank_file(&bytes, &expected).map_err(invalid)?;
+            read_header(&path)
+        })
+        .collect()
 }
 
 /// Lists the runs in `dir`, sorted by stem: every generation file,
@@ -214,11 +362,14 @@ pub fn scan_dir(dir: &Path) -> Result<Vec<RunFiles>> {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let path = entry.path();
+        let commit_name = |name| store::split_numbered_name(name, commit::EXTENSION);
         let (stem, kind) = if let Some((stem, number)) = store::split_generation_name(name) {
             (stem, Kind::Generation(number))
-        } else if let Some((stem, _)) =
-            store::moved_aside_original(name).and_then(store::split_generation_name)
-        {
+        } else if let Some((stem, number)) = commit_name(name) {
+            (stem, Kind::Commit(number))
+        } else if let Some((stem, _)) = store::moved_aside_original(name).and_then(|original| {
+            store::split_generation_name(original).or_else(|| commit_name(original))
+        }) {
             (stem, Kind::MovedAside)
         } else if let Some(stem) = name
             .strip_suffix(LOCK_SUFFIX)
@@ -228,20 +379,37 @@ pub fn scan_dir(dir: &Path) -> Result<Vec<RunFiles>> {
         } else {
             continue;
         };
+        // A rank's files belong to the run of its job.
+        let (stem, rank) = match commit::split_rank_stem(stem) {
+            Some((run, rank)) => (run, Some(rank)),
+            None => (stem, None),
+        };
         let run = runs.entry(stem.to_owned()).or_insert_with(|| RunFiles {
             stem: stem.to_owned(),
             ..RunFiles::default()
         });
-        match kind {
-            Kind::Generation(number) => run.generations.push(Generation { number, path }),
-            Kind::MovedAside => run.moved_aside.push(path),
-            Kind::Lock => run.lock_file = Some(path),
+        match (kind, rank) {
+            (Kind::Generation(number), None) => run.generations.push(Generation { number, path }),
+            (Kind::Generation(number), Some(rank)) => {
+                run.rank(rank).generations.push(Generation { number, path });
+            }
+            (Kind::Commit(number), _) => run.commits.push(Generation { number, path }),
+            (Kind::MovedAside, None) => run.moved_aside.push(path),
+            (Kind::MovedAside, Some(rank)) => run.rank(rank).moved_aside.push(path),
+            (Kind::Lock, None) => run.lock_file = Some(path),
+            (Kind::Lock, Some(rank)) => run.rank(rank).lock_file = Some(path),
         }
     }
     let mut runs: Vec<RunFiles> = runs.into_values().collect();
     for run in &mut runs {
         run.generations.sort_by_key(|g| std::cmp::Reverse(g.number));
+        run.commits.sort_by_key(|g| std::cmp::Reverse(g.number));
         run.moved_aside.sort();
+        for rank in &mut run.ranks {
+            rank.generations
+                .sort_by_key(|g| std::cmp::Reverse(g.number));
+            rank.moved_aside.sort();
+        }
     }
     Ok(runs)
 }
@@ -249,6 +417,7 @@ pub fn scan_dir(dir: &Path) -> Result<Vec<RunFiles>> {
 /// What a file in a checkpoint directory is to its run.
 enum Kind {
     Generation(u64),
+    Commit(u64),
     MovedAside,
     Lock,
 }
@@ -314,10 +483,36 @@ pub fn remove_run_if(
     if !condition(&files) {
         return Ok(None);
     }
+    let multi_rank = files.is_multi_rank();
     let store = DirStore::open(dir, stem)?;
     let mut removed: Vec<PathBuf> = files.generations.into_iter().map(|g| g.path).collect();
     store.remove_all()?;
-    for path in files.moved_aside {
+    // A multi-rank run: its commits first (a rank file no commit names is
+    // never restored), then each rank's files, temp files and lock.
+    let mut leftovers = files.moved_aside;
+    if multi_rank {
+        let records = DirStore::open(dir, stem)?.of_kind(StoreKind::Commit);
+        removed.extend(files.commits.into_iter().map(|g| g.path));
+        records.remove_all()?;
+        removed.extend(records.clean_temp_files());
+        for rank in files.ranks {
+            let rank_stem = commit::rank_stem(stem, rank.rank);
+            let rank_store = DirStore::open(dir, &rank_stem)?;
+            removed.extend(rank.generations.into_iter().map(|g| g.path));
+            rank_store.remove_all()?;
+            removed.extend(rank_store.clean_temp_files());
+            leftovers.extend(rank.moved_aside);
+            // Like the run's own lock file, not counted as removed.
+            if let Some(lock) = rank.lock_file {
+                match fs::remove_file(&lock) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io("delete", &lock, e)),
+                }
+            }
+        }
+    }
+    for path in leftovers {
         match fs::remove_file(&path) {
             Ok(()) => removed.push(path),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -334,6 +529,57 @@ mod tests {
     use super::*;
     use crate::bytes::format::tests::{sample_file, sample_header};
     use crate::error::CorruptReason;
+
+    #[test]
+    fn a_multi_rank_run_is_one_run_with_its_ranks_and_commits() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        for name in [
+            "h-1.g00000001.commit",
+            "h-1.g00000002.commit",
+            "h-1.g00000000.commit.stale",
+            "h-1.lock",
+            "h-1.r00000.g00000002.ckpt",
+            "h-1.r00000.g00000003.ckpt",
+            "h-1.r00000.lock",
+            "h-1.r00001.g00000002.ckpt",
+            "h-1.r00001.g00000001.ckpt.stale",
+            "h-1.r00001.lock",
+            // Not a rank: the digits are not five.
+            "h-1.r1.g00000001.ckpt",
+        ] {
+            fs::write(dir.join(name), b"").expect("write");
+        }
+        let runs = scan_dir(dir).expect("scan");
+        let stems: Vec<&str> = runs.iter().map(|run| run.stem.as_str()).collect();
+        assert_eq!(stems, ["h-1", "h-1.r1"]);
+        let run = &runs[0];
+        assert!(run.is_multi_rank());
+        assert!(run.generations.is_empty());
+        let commits: Vec<u64> = run.commits.iter().map(|g| g.number).collect();
+        assert_eq!(commits, [2, 1]);
+        assert_eq!(run.moved_aside, [dir.join("h-1.g00000000.commit.stale")]);
+        assert_eq!(run.ranks.len(), 2);
+        let rank0: Vec<u64> = run.ranks[0].generations.iter().map(|g| g.number).collect();
+        assert_eq!(rank0, [3, 2]);
+        assert_eq!(run.ranks[1].rank, 1);
+        assert_eq!(run.ranks[1].moved_aside.len(), 1);
+        assert!(run.ranks[1].lock_file.is_some());
+
+        let removed = remove_run(dir, "h-1").expect("remove");
+        assert_eq!(removed.len(), 7, "{removed:?}");
+        let left: Vec<String> = fs::read_dir(dir)
+            .expect("list")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(left, ["h-1.r1.g00000001.ckpt"]);
+    }
 
     #[test]
     fn scan_groups_files_by_run_and_skips_the_rest() {

@@ -17,6 +17,7 @@ pub(crate) fn env_flag(name: &str) -> bool {
 /// Whether process `pid` of this machine has exited: no such process, or
 /// a zombie that only waits for its parent to collect its status (a killed
 /// MPI rank whose launcher was killed too, say); it holds nothing any more.
+#[cfg(feature = "object-store")]
 pub(crate) fn has_exited(pid: u32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state follows the command name, which may hold anything but

@@ -38,6 +38,13 @@ pub(crate) fn rank_stem(stem: &str, rank: usize) -> String {
     format!("{stem}.r{rank:05}")
 }
 
+/// The run stem and rank of a rank's stem (`{stem}.r{RANK:05}`).
+pub(crate) fn split_rank_stem(stem: &str) -> Option<(&str, usize)> {
+    let (run, digits) = stem.rsplit_once(".r")?;
+    let rank: usize = digits.parse().ok()?;
+    (!run.is_empty() && format!("{rank:05}") == digits).then_some((run, rank))
+}
+
 /// The name of the commit record of generation `number` of run `stem`.
 pub(crate) fn record_name(stem: &str, number: u64) -> String {
     numbered_name(stem, number, EXTENSION)
