@@ -14,6 +14,14 @@ if [[ "${1:-}" == "--no-sweep" ]]; then
 fi
 mkdir -p target
 cargo bench -p checkpoint-bench --bench ratios -- $sweep | tee target/bench-table.md
+# The MPI rows, under mpirun -np 4, where MPI is installed (feature `mpi`).
+if command -v mpirun >/dev/null; then
+    cargo build --release -q -p checkpoint-bench --features mpi --bin mpi_ratios
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+        mpirun --oversubscribe -np 4 target/release/mpi_ratios | tee -a target/bench-table.md
+else
+    echo "bench.sh: no mpirun: the MPI rows are skipped" >&2
+fi
 [[ -n "$sweep" ]] || exit 0
 
 if ! command -v python3 >/dev/null; then

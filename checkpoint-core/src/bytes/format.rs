@@ -268,6 +268,15 @@ fn zstd_workers() -> usize {
 ///
 /// Fails only if the encoded header is over [`MAX_HEADER_LEN`] (a file this
 /// build could not read back), or does not fit the room left for it.
+/// The CRC-32 a complete checkpoint file ends with (over every byte before
+/// it); 0 for a file too short to have one. Cheap: it is read, not computed.
+pub(crate) fn file_crc(file: &[u8]) -> u32 {
+    file.len()
+        .checked_sub(4)
+        .and_then(|at| file[at..].try_into().ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
 pub fn finish_file(header: &Header, buffer: &mut Vec<u8>, room: usize) -> Result<usize> {
     let header_bytes =
         postcard::to_allocvec(header).map_err(|e| Error::Encode(format!("header: {e}")))?;

@@ -297,19 +297,26 @@ pub(crate) struct Due {
 /// same number of iterations on every rank (`stride`), and the slow path
 /// combines every rank's flags (a signal, a save due by time) in one small
 /// all-reduce. The stride is set from the slowest rank's time since the
-/// last agreement, the same on every rank, so that agreements come about
-/// every [`AGREE_EVERY_US`].
+/// last agreement, the same on every rank, so that agreements come every
+/// `every_us` (see [`agreement_interval`]).
 #[derive(Debug)]
 struct Agreement {
     stride: Cell<u64>,
     last: Cell<Instant>,
+    every_us: u64,
 }
 
-/// How often the ranks of a multi-rank run agree on whether to save: a
-/// signal or a time-based save waits at most this long (plus the iteration
-/// under way), and a collective this rare costs a hot loop nothing
-/// measurable.
-pub(crate) const AGREE_EVERY_US: u64 = 50_000;
+/// How often the ranks of a multi-rank run agree on whether to save: an
+/// eighth of the save interval, between 10 ms and 1 s. A signal waits at
+/// most this long (plus the iteration under way; schedulers give 30 s or
+/// more), a time-based save comes at most this late, and the ranks, which
+/// wait for the slowest of them at each agreement, do so at most once a
+/// second with the default 30 s interval.
+pub(crate) fn agreement_interval(save_interval: Option<Duration>) -> Duration {
+    save_interval
+        .map_or(Duration::from_secs(1), |interval| interval / 8)
+        .clamp(Duration::from_millis(10), Duration::from_secs(1))
+}
 
 /// The most iterations run between two checks: at ~10 ns each, well under
 /// a microsecond, so a loop whose iterations suddenly become slow still
@@ -350,9 +357,11 @@ impl Due {
     /// goes slow only at agreements ([`Agreement`]), never by the clock.
     pub(crate) fn agreed(policy: SavePolicy, grace: Duration) -> Due {
         let mut due = Due::new(policy, grace, None);
+        let every = agreement_interval(due.interval());
         due.agreement = Some(Agreement {
             stride: Cell::new(1),
             last: Cell::new(Instant::now()),
+            every_us: u64::try_from(every.as_micros()).unwrap_or(u64::MAX),
         });
         // Never woken by the clock: the time and signals are checked at
         // agreements.
@@ -370,7 +379,7 @@ impl Due {
     }
 
     /// After an agreement: the next comes after as many iterations as
-    /// should take [`AGREE_EVERY_US`], judged from `slowest_us`, the
+    /// should take the agreement interval, judged from `slowest_us`, the
     /// longest [`Due::since_agreement_us`] of any rank, so the same on
     /// every rank. It changes at most eightfold at a time.
     pub(crate) fn agreement_done(&self, slowest_us: u64) {
@@ -379,7 +388,7 @@ impl Due {
         };
         let stride = agreement.stride.get();
         let scaled =
-            u128::from(stride) * u128::from(AGREE_EVERY_US) / u128::from(slowest_us.max(1));
+            u128::from(stride) * u128::from(agreement.every_us) / u128::from(slowest_us.max(1));
         let next = u64::try_from(scaled)
             .unwrap_or(u64::MAX)
             .clamp((stride / 8).max(1), stride.saturating_mul(8))

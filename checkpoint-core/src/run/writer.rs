@@ -42,7 +42,7 @@ pub(crate) struct Job {
     pub keep: usize,
     /// Print a line on stderr for this save (no progress bar shows it).
     pub announce: bool,
-    /// Compute the file's CRC-32 for a commit record (a multi-rank run).
+    /// Report the file's CRC-32 for a commit record (a multi-rank run).
     pub checksum: bool,
 }
 
@@ -51,7 +51,8 @@ pub(crate) struct Job {
 pub(crate) struct Written {
     pub path: PathBuf,
     pub bytes: u64,
-    /// The whole file's CRC-32, if the job asked for it.
+    /// The file's own CRC-32 (its last four bytes, over every byte before
+    /// them), if the job asked for it: what a commit record names it by.
     pub crc: Option<u32>,
     /// Compressing, writing, fsyncing and pruning.
     pub took: Duration,
@@ -85,7 +86,7 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
     let written = Written {
         path,
         bytes: (file.len() - start) as u64,
-        crc: job.checksum.then(|| crc32fast::hash(&file[start..])),
+        crc: job.checksum.then(|| format::file_crc(&file[start..])),
         took: began.elapsed(),
         buffer: spare.unwrap_or(file),
     };

@@ -18,6 +18,7 @@
 //! record, every rank checks its own file against it, and all of them fall
 //! back together when one cannot use its file.
 
+use crate::bytes::format;
 use crate::error::Result;
 use crate::report;
 use crate::storage::backend::Store;
@@ -389,7 +390,9 @@ fn newest_record(records: &Store, below: u64) -> Result<Option<Record>> {
 }
 
 /// Whether `bytes` are the file `expected` names: the size and CRC-32 the
-/// commit record has for it.
+/// commit record has for it. The CRC-32 is the file's own (its last four
+/// bytes), which decoding the file then checks against every byte before
+/// it: so the file is the one committed, without a second pass over it.
 pub(crate) fn check_rank_file(
     bytes: &[u8],
     expected: &RankFile,
@@ -401,7 +404,7 @@ pub(crate) fn check_rank_file(
             expected.len
         ));
     }
-    if crc32fast::hash(bytes) != expected.crc {
+    if format::file_crc(bytes) != expected.crc {
         return Err("its checksum is not the one its commit recorded".to_owned());
     }
     Ok(())
@@ -468,15 +471,18 @@ mod tests {
 
     #[test]
     fn a_rank_file_must_match_its_commit() {
-        let bytes = b"a rank's checkpoint".to_vec();
+        // The file's own CRC is its last four bytes (decoding checks the
+        // rest against it).
+        let bytes = b"a rank's checkpoint, then its CRC".to_vec();
         let expected = RankFile {
             name: "x".to_owned(),
             len: bytes.len() as u64,
-            crc: crc32fast::hash(&bytes),
+            crc: format::file_crc(&bytes),
         };
         assert_eq!(check_rank_file(&bytes, &expected), Ok(()));
         let mut damaged = bytes.clone();
-        damaged[3] ^= 4;
+        let last = damaged.len() - 1;
+        damaged[last] ^= 4;
         assert!(
             check_rank_file(&damaged, &expected)
                 .unwrap_err()

@@ -226,10 +226,28 @@ pub(crate) mod mpi {
             usize_of(self.0.size())
         }
 
+        /// A non-blocking all-reduce, waited for by polling with short
+        /// sleeps: a rank that arrives first gives its core to the ranks
+        /// still computing (with more ranks than cores, a blocking wait
+        /// spins on the core a straggler needs), at the price of a few tens
+        /// of microseconds per agreement.
         fn max(&self, values: &mut [u64]) {
             let send = values.to_vec();
-            self.0
-                .all_reduce_into(&send[..], values, SystemOperation::max());
+            mpi::request::scope(|scope| {
+                let mut request = self.0.immediate_all_reduce_into(
+                    scope,
+                    &send[..],
+                    values,
+                    SystemOperation::max(),
+                );
+                loop {
+                    match request.test() {
+                        Ok(_) => break,
+                        Err(pending) => request = pending,
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
+            });
         }
 
         fn gather(&self, values: &[u64]) -> Vec<u64> {
