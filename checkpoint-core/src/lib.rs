@@ -86,6 +86,15 @@
 //! `CHECKPOINT_FRESH=1`, `CHECKPOINT_DISABLE=1`, `CHECKPOINT_WAIT=1`,
 //! `CHECKPOINT_QUIET=1`.
 //!
+//! # MPI jobs
+//!
+//! With the `mpi` feature, `#[checkpointed(comm = world)]` (or
+//! `CheckpointBuilder::comm`) checkpoints a function that every rank of an
+//! MPI communicator runs: each rank saves its own part of the state, a
+//! save counts once every rank's file is durable and rank 0 has written a
+//! commit record, and a rerun resumes every rank from the newest commit
+//! that is whole. Signals and time-based saves are agreed on by the ranks.
+//!
 //! # Without the macro
 //!
 //! The same runtime works by hand, for loops the macro cannot see (a

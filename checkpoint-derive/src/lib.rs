@@ -51,7 +51,10 @@ use proc_macro::TokenStream;
 /// `grace = "25s"`, `background = false`, `keep = N`, `expire = "7d"`,
 /// `keep_on_success = true`, `dir = "path"`, `name = "..."`,
 /// `key = (a, b)`, `zstd_level = N`, `compress = false`,
-/// `on_code_change = "resume" | "restart" | "error"`, `strict = true`. On a
+/// `on_code_change = "resume" | "restart" | "error"`, `strict = true`, and
+/// `comm = world` (checkpoint-core's `mpi` feature): every rank of the
+/// MPI communicator argument `world` runs the function, and they save at
+/// the same iteration and commit each save together. On a
 /// loop, `#[checkpoint(save)]` makes an inner loop a save point too and
 /// `#[checkpoint(off)]` takes a loop out of saving; on a `let mut`,
 /// `#[transient]` lets a scratch buffer that every iteration refills stay
