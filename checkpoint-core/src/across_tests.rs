@@ -315,3 +315,44 @@ fn held_rank_stem(dir: &Path) -> String {
     }
     crate::storage::commit::rank_stem(&stem, 1)
 }
+
+/// Ranks whose environment asks for another policy follow rank 0's: they
+/// must count to the same saves, or their collectives would not meet.
+#[test]
+fn every_rank_follows_rank_0s_policy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let handles: Vec<_> = threads::groups(2)
+        .into_iter()
+        .enumerate()
+        .map(|(rank, group)| {
+            let dir = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                capture::lines(|| -> Result<u64> {
+                    let every = if rank == 0 { 4 } else { 3 };
+                    let mut run = Checkpoint::builder("policies")
+                        .dir(&dir)
+                        .background(false)
+                        .every_iters(every)
+                        .group(group)
+                        .open()?;
+                    for i in 0..10_u64 {
+                        run.sync(&i)?;
+                    }
+                    Ok(run.saves())
+                })
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .map(|handle| handle.join().expect("a rank's thread"))
+        .collect();
+    for (rank, (saves, _)) in results.iter().enumerate() {
+        assert_eq!(saves.as_ref().ok(), Some(&2), "rank {rank} saved at 4 and 8");
+    }
+    assert!(
+        results[1].1.iter().any(|line| line.contains("every rank follows rank 0")),
+        "{:?}",
+        results[1].1
+    );
+}

@@ -737,6 +737,19 @@ impl Checkpoint {
         let mut newest = [opened.newest.max(records.as_ref().map_or(0, |r| r.newest))];
         group.max(&mut newest);
         self.next_generation = newest[0] + 1;
+        // Every rank must count to the same agreements and saves: rank 0's
+        // policy is the job's, whatever the others' environment said.
+        let policy = SavePolicy::from_words(group.broadcast_words(self.options.policy.to_words()));
+        if policy != self.options.policy {
+            report::warn(format_args!(
+                "rank {} of {} was set to save {}, rank 0 {}: every rank follows rank 0 (set CHECKPOINT_EVERY alike on every rank)",
+                group.rank(),
+                self.label,
+                self.options.policy,
+                policy
+            ));
+            self.options.policy = policy;
+        }
         self.storage = Some(Storage {
             store: Arc::new(opened.store),
             lock: opened.lock,

@@ -223,6 +223,29 @@ impl SavePolicy {
     }
 }
 
+impl SavePolicy {
+    /// The policy as three numbers (milliseconds and a count, `u64::MAX`
+    /// for none), for the ranks of a job to agree on one.
+    pub(crate) fn to_words(self) -> [u64; 3] {
+        let ms = |d: Option<Duration>| d.map_or(u64::MAX, millis);
+        [
+            ms(self.every),
+            ms(self.mtbf),
+            self.every_iters.unwrap_or(u64::MAX),
+        ]
+    }
+
+    /// The policy [`SavePolicy::to_words`] gave.
+    pub(crate) fn from_words(words: [u64; 3]) -> SavePolicy {
+        let duration = |ms: u64| (ms != u64::MAX).then(|| Duration::from_millis(ms));
+        SavePolicy {
+            every: duration(words[0]),
+            mtbf: duration(words[1]),
+            every_iters: (words[2] != u64::MAX).then_some(words[2]),
+        }
+    }
+}
+
 impl std::fmt::Display for SavePolicy {
     /// How often a run saves, for people: `every 30.0 s`,
     /// `every 1000 iterations`, `every 5.0 min or 500 iterations`,
