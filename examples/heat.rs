@@ -6,8 +6,11 @@
 //!
 //! ```text
 //! cargo build --release --features mpi --example heat
-//! mpirun -np 4 target/release/examples/heat 2000 --delay-ms 2
+//! mpirun -np 4 --mca odls_base_sigkill_timeout 30 target/release/examples/heat 2000 --delay-ms 2
 //! ```
+//!
+//! (The `--mca` option gives the ranks 30 s to save after `mpirun` forwards
+//! a SIGTERM, instead of Open MPI's 1 s.)
 //!
 //! The plate is `SIDE` × `SIDE` points; its top edge is held at 100
 //! degrees, the others at 0. The last line of stdout (rank 0) is the sum

@@ -233,3 +233,34 @@ fn saves(stderr: &str) -> u64 {
         .and_then(|count| count.parse().ok())
         .unwrap_or_else(|| panic!("no summary line in\n{stderr}"))
 }
+
+/// A run without `comm` in a process that an MPI launcher started as one
+/// rank of several says that it is checkpointed by that rank alone (and how
+/// to checkpoint a computation the ranks do together); outside such a job
+/// nothing is said.
+#[test]
+fn one_rank_of_an_mpi_job_without_comm_is_told_about_comm() {
+    let dir = temp_dir();
+    let finished = run_ok(
+        command("sum", dir.path(), &["400"])
+            .env("OMPI_COMM_WORLD_RANK", "2")
+            .env("OMPI_COMM_WORLD_SIZE", "4"),
+    );
+    assert_eq!(finished.result(), EXPECTED, "{}", finished.describe());
+    let warnings = finished.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|line| line.contains("rank 2 of a job of 4") && line.contains("comm = world")),
+        "{}",
+        finished.describe()
+    );
+    let alone = run_ok(
+        command("sum", temp_dir().path(), &["400"])
+            .env_remove("OMPI_COMM_WORLD_SIZE")
+            .env_remove("PMI_SIZE")
+            .env_remove("SLURM_NTASKS")
+            .env_remove("MV2_COMM_WORLD_SIZE"),
+    );
+    assert!(alone.warnings().is_empty(), "{}", alone.describe());
+}

@@ -29,6 +29,9 @@ fn job(dir: &Path, ranks: &str, delay_ms: &str) -> Command {
     let mut command = Command::new("mpirun");
     command
         .args(["--oversubscribe", "-np", ranks])
+        // Open MPI SIGKILLs the ranks 1 s after forwarding SIGTERM: the
+        // README tells users to give them time to save; so does the test.
+        .args(["--mca", "odls_base_sigkill_timeout", "30"])
         .arg(example("heat"))
         .args([STEPS, "--delay-ms", delay_ms])
         .env("CHECKPOINT_DIR", dir)

@@ -348,11 +348,65 @@ fn every_rank_follows_rank_0s_policy() {
         .map(|handle| handle.join().expect("a rank's thread"))
         .collect();
     for (rank, (saves, _)) in results.iter().enumerate() {
-        assert_eq!(saves.as_ref().ok(), Some(&2), "rank {rank} saved at 4 and 8");
+        assert_eq!(
+            saves.as_ref().ok(),
+            Some(&2),
+            "rank {rank} saved at 4 and 8"
+        );
     }
     assert!(
-        results[1].1.iter().any(|line| line.contains("every rank follows rank 0")),
+        results[1]
+            .1
+            .iter()
+            .any(|line| line.contains("every rank follows rank 0")),
         "{:?}",
         results[1].1
     );
+}
+
+/// A loop of another length on one rank is an error on every rank, not a
+/// job that waits forever: the rank that left the loop and the ranks still
+/// in it meet in one agreement and learn they are at different points.
+#[test]
+fn ranks_at_different_points_are_an_error_on_every_rank() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let handles: Vec<_> = threads::groups(3)
+        .into_iter()
+        .enumerate()
+        .map(|(rank, group)| {
+            let dir = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let (result, _) = capture::lines(|| -> Result<()> {
+                    let mut run = Checkpoint::builder("lengths")
+                        .dir(&dir)
+                        .every(Duration::from_millis(20))
+                        .group(group)
+                        .open()?;
+                    // Rank 2's loop is longer.
+                    let steps = if rank == 2 { 400 } else { 200 };
+                    for i in 0..steps {
+                        std::thread::sleep(Duration::from_micros(200));
+                        run.sync(&i)?;
+                    }
+                    run.finish().map(drop)
+                });
+                result
+            })
+        })
+        .collect();
+    for (rank, handle) in handles.into_iter().enumerate() {
+        match handle.join().expect("a rank's thread") {
+            Err(Error::OtherRank(message)) => {
+                assert!(
+                    message.contains("not at the same point"),
+                    "rank {rank}: {message}"
+                );
+                assert!(
+                    message.contains("same save-point iterations"),
+                    "rank {rank}: {message}"
+                );
+            }
+            other => panic!("rank {rank}: {other:?}"),
+        }
+    }
 }

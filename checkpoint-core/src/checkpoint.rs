@@ -20,7 +20,7 @@ use crate::run::writer::{self, Job, Writer, Written};
 use crate::run::{last_words, signals};
 use crate::storage::backend::{self, Lock, Opened, Store};
 use crate::storage::commit::{self, Outcome};
-use crate::storage::group::Group;
+use crate::storage::group::{At, Group};
 use crate::storage::store::{Kind, generation_name};
 
 /// A checkpointed run, for code that prefers explicit calls to the
@@ -655,6 +655,7 @@ impl CheckpointBuilder {
         if let Some(group) = group {
             return checkpoint.open_across(group, stem);
         }
+        warn_if_one_rank_of_many(&checkpoint.label);
         match backend::open(&checkpoint.options.place(), &stem, Kind::Checkpoint) {
             Ok(Opened {
                 store,
@@ -711,7 +712,7 @@ impl Checkpoint {
             Some(Error::Locked { .. } | Error::BucketLocked { .. })
         );
         let mut flags = [u64::from(failure.is_some()), u64::from(locked)];
-        group.max(&mut flags);
+        group.agree(At::Open, &mut flags, &self.label)?;
         let opened = match (opened, records) {
             (Ok(opened), None) if flags[0] == 0 => Ok((opened, None)),
             (Ok(opened), Some(Ok(records))) if flags[0] == 0 => Ok((opened, Some(records))),
@@ -735,7 +736,7 @@ impl Checkpoint {
         // The next generation is above every rank's files and every
         // commit, so no rank overwrites a file a commit may name.
         let mut newest = [opened.newest.max(records.as_ref().map_or(0, |r| r.newest))];
-        group.max(&mut newest);
+        group.agree(At::Open, &mut newest, &self.label)?;
         self.next_generation = newest[0] + 1;
         // Every rank must count to the same agreements and saves: rank 0's
         // policy is the job's, whatever the others' environment said.
@@ -867,7 +868,7 @@ impl Checkpoint {
     #[inline(never)]
     fn sync_slow<S: Serialize>(&mut self, state: &S) -> Result<bool> {
         self.check_grace();
-        let decision = self.decide(&self.due);
+        let decision = self.decide(&self.due, &[])?;
         if !decision.save {
             self.due.snooze();
             return Ok(false);
@@ -914,7 +915,7 @@ impl Checkpoint {
         let began = Instant::now();
         self.save_at(type_schema::<S>(), &[], state)?;
         self.record_save_cost(began.elapsed());
-        if let Some(signal) = self.agreed_signal() {
+        if let Some(signal) = self.agreed_signal()? {
             self.stop_on_signal(signal, "its last save");
         }
         Ok(())
@@ -990,7 +991,7 @@ impl Checkpoint {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn finish(mut self) -> Result<Stats> {
-        if let Some(signal) = self.agreed_signal() {
+        if let Some(signal) = self.agreed_signal()? {
             // Keep the checkpoint: the program has not used its result yet.
             self.stop_after_return(signal);
         }
@@ -1069,14 +1070,14 @@ impl Checkpoint {
 
     /// [`Checkpoint::pending_signal`], in a multi-rank run as agreed by
     /// every rank (collective): any rank's signal stops them all.
-    pub(crate) fn agreed_signal(&self) -> Option<i32> {
+    pub(crate) fn agreed_signal(&self) -> Result<Option<i32>> {
         let signal = self.pending_signal();
         let Some(coordinated) = &self.coordinated else {
-            return signal;
+            return Ok(signal);
         };
         let mut flags = [signal.map_or(0, |signal| u64::try_from(signal).unwrap_or(0))];
-        coordinated.group.max(&mut flags);
-        i32::try_from(flags[0]).ok().filter(|&signal| signal != 0)
+        coordinated.group.agree(At::Stop, &mut flags, &self.label)?;
+        Ok(i32::try_from(flags[0]).ok().filter(|&signal| signal != 0))
     }
 
     /// Whether this process says what the run does: every run but the
@@ -1324,7 +1325,11 @@ impl Checkpoint {
             return Ok(None);
         };
         let (rank, size) = (coordinated.group.rank(), coordinated.group.size());
-        if coordinated.group.any(self.fresh) {
+        let mut fresh = [u64::from(self.fresh)];
+        coordinated
+            .group
+            .agree(At::Restore, &mut fresh, &self.label)?;
+        if fresh[0] != 0 {
             if rank == 0 {
                 report::info(format_args!(
                     "CHECKPOINT_FRESH is set: {} starts fresh on its {size} ranks; its checkpoints will be replaced",
@@ -1379,7 +1384,7 @@ impl Checkpoint {
             let group = &coordinated.group;
             let usable = matches!(judged, Ok(Some(_)));
             let mut flags = [u64::from(!usable), u64::from(judged.is_err())];
-            group.max(&mut flags);
+            group.agree(At::Restore, &mut flags, &self.label)?;
             match judged {
                 Err(err) => return Err(err),
                 _ if flags[1] != 0 => {
@@ -1760,26 +1765,30 @@ impl Checkpoint {
     /// decides the same, at the same iteration: their flags are combined
     /// (any rank's signal or due time makes every rank save), and the next
     /// agreement is planned (see `Due::agreed`).
-    pub(crate) fn decide(&self, due: &Due) -> Decision {
+    ///
+    /// `position` is where the loops stand; ranks that disagree about it
+    /// (or reach this point a different number of times) get an error.
+    pub(crate) fn decide(&self, due: &Due, position: &[LoopPosition]) -> Result<Decision> {
         let signal = self.pending_signal();
         let Some(coordinated) = &self.coordinated else {
-            return Decision {
+            return Ok(Decision {
                 save: signal.is_some() || due.is_due(),
                 signal,
-            };
+            });
         };
         let mut flags = [
             signal.map_or(0, |signal| u64::try_from(signal).unwrap_or(0)),
             u64::from(due.is_due()),
             due.since_agreement_us(),
         ];
-        coordinated.group.max(&mut flags);
+        let at = At::Iteration(position_hash(position));
+        coordinated.group.agree(at, &mut flags, &self.label)?;
         due.agreement_done(flags[2]);
         let signal = i32::try_from(flags[0]).ok().filter(|&signal| signal != 0);
-        Decision {
+        Ok(Decision {
             save: signal.is_some() || flags[1] != 0,
             signal,
-        }
+        })
     }
 
     /// Accounts for a finished save: stats on success; on failure a warning
@@ -1853,6 +1862,39 @@ impl Checkpoint {
 /// version, e.g. by renaming the type).
 fn type_schema<S: ?Sized>() -> u64 {
     identity::fingerprint(std::any::type_name::<S>().as_bytes())
+}
+
+/// A run opened without `comm` in a process that is one rank of an MPI job
+/// is checkpointed by that rank alone: right for independent work per
+/// rank, wrong for a computation the ranks do together, which must resume
+/// every rank from the same iteration. Said once per process and run.
+fn warn_if_one_rank_of_many(label: &str) {
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let Some((rank, size)) = crate::machine::mpi_job().filter(|&(_, size)| size > 1) else {
+        return;
+    };
+    let mut warned = WARNED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if warned.iter().any(|seen| seen == label) {
+        return;
+    }
+    warned.push(label.to_owned());
+    report::warn(format_args!(
+        "this process is rank {rank} of a job of {size}, and {label} is checkpointed by it alone: if the ranks compute it together (exchanging data), checkpoint it across them with `comm = world` (CheckpointBuilder::comm, feature `mpi`), or each rank resumes from its own iteration; if each rank does independent work under its own key, all is well"
+    ));
+}
+
+/// A hash of loop positions, for the ranks to check they stand at the
+/// same one.
+fn position_hash(position: &[LoopPosition]) -> u64 {
+    position.iter().fold(0xCBF2_9CE4_8422_2325_u64, |hash, at| {
+        [u64::from(at.loop_id), at.index, at.len.unwrap_or(u64::MAX)]
+            .into_iter()
+            .fold(hash, |hash, word| {
+                (hash ^ word).wrapping_mul(0x0100_0000_01B3)
+            })
+    })
 }
 
 fn unix_ms() -> u64 {

@@ -211,6 +211,10 @@ impl fmt::Display for IoHint<'_> {
             f.write_str(
                 "point CHECKPOINT_DIR, or the `dir` option, at a directory, or at a path where one can be made",
             )
+        } else if self.1.kind() == io::ErrorKind::InvalidData {
+            f.write_str(
+                "it is damaged or not what its name says: a resume falls back past it; move it away or delete it",
+            )
         } else if matches!(self.0, "read" | "list" | "inspect") {
             f.write_str("check that it exists and that this user may read it")
         } else {

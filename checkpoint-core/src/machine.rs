@@ -29,6 +29,21 @@ pub(crate) fn has_exited(pid: u32) -> bool {
     }
 }
 
+/// This process's rank and the size of the MPI job (or `srun` step) that
+/// started it, as the launchers say in the environment: Open MPI, MPICH
+/// and Intel MPI (PMI), MVAPICH, SLURM. `None` outside such a job.
+pub(crate) fn mpi_job() -> Option<(u64, u64)> {
+    let number = |name: &str| std::env::var(name).ok()?.trim().parse::<u64>().ok();
+    [
+        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+        ("PMI_RANK", "PMI_SIZE"),
+        ("MV2_COMM_WORLD_RANK", "MV2_COMM_WORLD_SIZE"),
+        ("SLURM_PROCID", "SLURM_NTASKS"),
+    ]
+    .into_iter()
+    .find_map(|(rank, size)| Some((number(rank)?, number(size)?)))
+}
+
 /// This machine's name, or "" if unknown. Read from files rather than
 /// gethostname(2) to avoid a libc dependency for one informational field.
 pub(crate) fn hostname() -> String {

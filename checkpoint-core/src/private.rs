@@ -425,7 +425,9 @@ impl<S> Run<S> {
             return;
         }
         let mut checkpoint = self.checkpoint.borrow_mut();
-        let Decision { save, signal } = checkpoint.decide(&self.due);
+        let Decision { save, signal } = checkpoint
+            .decide(&self.due, position)
+            .unwrap_or_else(|err| fatal(&err));
         warn_over_grace(checkpoint.label(), &self.due);
         let mut progress = self.progress.borrow_mut();
         if let Some(progress) = progress.as_mut() {
@@ -474,7 +476,7 @@ impl<S> Run<S> {
         if !checkpoint.is_active() {
             return;
         }
-        if let Some(signal) = checkpoint.agreed_signal() {
+        if let Some(signal) = checkpoint.agreed_signal().unwrap_or_else(|err| fatal(&err)) {
             checkpoint.stop_after_return(signal);
         }
         if completed {

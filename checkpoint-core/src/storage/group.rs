@@ -30,7 +30,44 @@ pub(crate) trait Collective {
 
 /// The group a run is checkpointed across: a duplicate of the user's
 /// communicator, so that the library's messages never meet the program's.
-pub struct Group(Box<dyn Collective + Send>);
+pub struct Group(Box<dyn Collective + Send>, std::cell::Cell<u64>);
+
+/// Where a rank is when it agrees with the others: every rank must be at
+/// the same one, at the same count of agreements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum At {
+    /// Opening the run.
+    Open,
+    /// Choosing the commit to restore.
+    Restore,
+    /// A save point of a loop, at this loop position (a hash of it).
+    Iteration(u64),
+    /// Leaving the function, or stopping after a save.
+    Stop,
+}
+
+impl At {
+    fn code(self) -> u64 {
+        match self {
+            At::Open => 1,
+            At::Restore => 2,
+            At::Iteration(position) => 3 ^ position.rotate_left(7),
+            At::Stop => 4,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            At::Open => "opening the run",
+            At::Restore => "choosing the commit to resume from",
+            At::Iteration(_) => "a save point of its loop",
+            At::Stop => "the end of the function (or a stop after a save)",
+        }
+    }
+}
+
+/// The values an agreement carries at most.
+const AGREED_WORDS: usize = 4;
 
 impl std::fmt::Debug for Group {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,7 +81,42 @@ impl Group {
         expect(dead_code, reason = "only the mpi feature and the tests make groups")
     )]
     pub(crate) fn new(collective: impl Collective + Send + 'static) -> Group {
-        Group(Box::new(collective))
+        Group(Box::new(collective), std::cell::Cell::new(0))
+    }
+
+    /// The element-wise maximum of `values` (at most four) over every rank,
+    /// checked to be an agreement every rank makes at the same point `at`,
+    /// as its same how-manyth one. Every agreement has the same shape, so
+    /// two ranks at different points still meet in one all-reduce and both
+    /// learn it: an error on every rank rather than a job that hangs.
+    pub(crate) fn agree(
+        &self,
+        at: At,
+        values: &mut [u64],
+        label: &str,
+    ) -> crate::error::Result<()> {
+        let count = self.1.get();
+        self.1.set(count + 1);
+        let tag = count
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(at.code().wrapping_mul(0xC2B2_AE3D_27D4_EB4F));
+        let mut words = [0_u64; 2 + AGREED_WORDS];
+        words[0] = tag;
+        // The largest complement is the complement of the smallest tag.
+        words[1] = !tag;
+        let len = values.len().min(AGREED_WORDS);
+        words[2..2 + len].copy_from_slice(&values[..len]);
+        self.0.max(&mut words);
+        values[..len].copy_from_slice(&words[2..2 + len]);
+        if words[0] == !words[1] {
+            return Ok(());
+        }
+        Err(crate::error::Error::OtherRank(format!(
+            "the {} ranks of {label} are not at the same point: this rank is at {} (its agreement number {}), and another rank is elsewhere, having left the loop or run a different number of its iterations; a function checkpointed with `comm` must run the same save-point iterations on every rank: loop over the same count on every rank (mark a loop whose length differs between ranks #[checkpoint(off)])",
+            self.size(),
+            at.describe(),
+            count + 1
+        )))
     }
 
     pub(crate) fn rank(&self) -> usize {
@@ -53,17 +125,6 @@ impl Group {
 
     pub(crate) fn size(&self) -> usize {
         self.0.size()
-    }
-
-    /// Whether `flag` holds on any rank.
-    pub(crate) fn any(&self, flag: bool) -> bool {
-        let mut values = [u64::from(flag)];
-        self.0.max(&mut values);
-        values[0] != 0
-    }
-
-    pub(crate) fn max(&self, values: &mut [u64]) {
-        self.0.max(values);
     }
 
     pub(crate) fn gather(&self, values: &[u64]) -> Vec<u64> {
