@@ -29,9 +29,10 @@ fn job(dir: &Path, ranks: &str, delay_ms: &str) -> Command {
     let mut command = Command::new("mpirun");
     command
         .args(["--oversubscribe", "-np", ranks])
-        // Open MPI SIGKILLs the ranks 1 s after forwarding SIGTERM: the
-        // README tells users to give them time to save; so does the test.
-        .args(["--mca", "odls_base_sigkill_timeout", "30"])
+        // Open MPI's mpirun passes a SIGTERM on to the ranks, and SIGKILLs
+        // them, each after this many seconds (1 by default, too short to
+        // be sure of a save): the README tells users to raise it.
+        .args(["--mca", "odls_base_sigkill_timeout", "3"])
         .arg(example("heat"))
         .args([STEPS, "--delay-ms", delay_ms])
         .env("CHECKPOINT_DIR", dir)
@@ -336,7 +337,9 @@ fn a_damaged_rank_file_makes_every_rank_fall_back_together() {
 fn sigterm_to_the_launcher_stops_every_rank_at_one_save() {
     let expected = reference();
     let dir = temp_dir();
-    let mut running = Running::spawn(&mut job(dir.path(), RANKS, DELAY_MS));
+    // Slower steps: mpirun passes the SIGTERM on only after its
+    // odls_base_sigkill_timeout (3 s here), and the job must still run.
+    let mut running = Running::spawn(&mut job(dir.path(), RANKS, "12"));
     wait_for_commits(&mut running, 1);
     running.signal(libc::SIGTERM, "SIGTERM");
     let stopped = running.wait(TIMEOUT);

@@ -764,6 +764,9 @@ impl Checkpoint {
         self.due = Due::agreed(self.options.policy, self.options.grace);
         self.active = Some(signals::ActiveRun::begin(&self.options.signals));
         last_words::LAST_WORDS.starts_over(&self.label);
+        if !self.speaks() {
+            watchdog::quiet_rank();
+        }
         watchdog::watch_signals_only(self.due.watched(), &self.label);
         Ok(self)
     }

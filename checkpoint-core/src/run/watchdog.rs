@@ -113,6 +113,15 @@ pub(crate) fn watch(
 
 /// Starts watching a run of the explicit API for the signal deadline: its
 /// loops are the caller's, unmarked.
+/// This process is a rank other than 0 of a multi-rank run: rank 0 says
+/// what the job does, so the "got SIGTERM" line is not printed here.
+static SECOND_RANK: AtomicBool = AtomicBool::new(false);
+
+/// See [`SECOND_RANK`].
+pub(crate) fn quiet_rank() {
+    SECOND_RANK.store(true, Ordering::Relaxed);
+}
+
 pub(crate) fn watch_signals_only(watched: &Arc<Watched>, label: &str) {
     register(
         watched,
@@ -207,10 +216,12 @@ fn look(seen_signal: &mut SignalSeen) {
         } else {
             ""
         };
-        report::info(format_args!(
-            "{running} got {}: it saves at the end of the current iteration, then exits{again}",
-            signals::name(signal)
-        ));
+        if !SECOND_RANK.load(Ordering::Relaxed) {
+            report::info(format_args!(
+                "{running} got {}: it saves at the end of the current iteration, then exits{again}",
+                signals::name(signal)
+            ));
+        }
     }
     let grace = watched
         .iter()
