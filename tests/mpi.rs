@@ -464,3 +464,28 @@ fn a_job_checkpoints_in_a_bucket() {
         rerun.describe()
     );
 }
+
+#[test]
+fn one_rank_killed_takes_the_job_down_and_the_rerun_resumes_from_the_last_commit() {
+    let expected = reference();
+    let dir = temp_dir();
+    let mut running = Running::spawn(&mut job(dir.path(), RANKS, DELAY_MS));
+    wait_for_commits(&mut running, 2);
+    let ranks = ranks_of(&running);
+    assert_eq!(ranks.len(), 4, "four ranks under mpirun: {ranks:?}");
+    // SAFETY: kill(2) on a rank of this test's own job.
+    unsafe {
+        libc::kill(ranks[1], libc::SIGKILL);
+    }
+    // mpirun ends the job; the other ranks, waiting for the dead one at
+    // their next agreement, are killed after its timeout.
+    let downed = running.wait(TIMEOUT);
+    assert!(!downed.status.success(), "{}", downed.describe());
+    let began = Instant::now();
+    while !ranks.iter().all(|&pid| is_gone(pid)) {
+        assert!(began.elapsed() < TIMEOUT, "ranks outlived the job");
+        thread::sleep(Duration::from_millis(5));
+    }
+    let rerun = finish_and_compare(dir.path(), &expected, "after one rank was killed");
+    assert_eq!(rerun.resumed_lines().len(), 1, "{}", rerun.describe());
+}
