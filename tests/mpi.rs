@@ -423,7 +423,7 @@ fn another_rank_count_is_refused_with_the_count_to_use() {
 /// `.ci/run` sets up against a local S3 server): every rank PUTs its
 /// object, rank 0's commit record is a conditional PUT, and the job
 /// survives a SIGKILL of the whole job (taking over the locks the killed
-/// ranks left) and a SIGTERM, and finishes with the uninterrupted result.
+/// ranks left) and a SIGUSR1 to `mpirun` (forwarded to every rank at once), and finishes with the uninterrupted result.
 #[cfg(feature = "object-store")]
 #[test]
 fn a_job_checkpoints_in_a_bucket() {
@@ -446,8 +446,14 @@ fn a_job_checkpoints_in_a_bucket() {
 
     let mut running = Running::spawn(&mut job(place, RANKS, DELAY_MS));
     wait_for_commits(&mut running, 1);
-    running.signal(libc::SIGTERM, "SIGTERM");
+    running.signal(libc::SIGUSR1, "SIGUSR1");
     let stopped = running.wait(TIMEOUT);
+    assert_eq!(
+        stopped.status.code(),
+        Some(128 + libc::SIGUSR1),
+        "{}",
+        stopped.describe()
+    );
     assert!(
         stopped.stderr.contains(&format!("saved to {prefix}/"))
             && stopped.stderr.contains(".commit"),
