@@ -35,7 +35,7 @@ fn slab(rank: usize, size: usize) -> (usize, usize) {
 
 /// `steps` Jacobi iterations of the plate; every rank returns the sum of
 /// the whole plate's temperatures, added in rank order.
-#[checkpointed(comm = world, every = "500ms", key = (steps))]
+#[checkpointed(comm = world, every = "2s", key = (steps))]
 fn heat(world: &SimpleCommunicator, steps: u64, delay_ms: u64) -> f64 {
     let rank = usize::try_from(world.rank()).unwrap_or(0);
     let size = usize::try_from(world.size()).unwrap_or(1);

@@ -423,7 +423,8 @@ fn another_rank_count_is_refused_with_the_count_to_use() {
 /// `.ci/run` sets up against a local S3 server): every rank PUTs its
 /// object, rank 0's commit record is a conditional PUT, and the job
 /// survives a SIGKILL of the whole job (taking over the locks the killed
-/// ranks left) and a SIGUSR1 to `mpirun` (forwarded to every rank at once), and finishes with the uninterrupted result.
+/// ranks left) and a SIGUSR1 to `mpirun` (forwarded to every rank at
+/// once), and finishes with the uninterrupted result.
 #[cfg(feature = "object-store")]
 #[test]
 fn a_job_checkpoints_in_a_bucket() {
