@@ -119,12 +119,29 @@ fn kill_whole_job(running: Running) -> Finished {
         }
     }
     let finished = running.wait(TIMEOUT);
+    wait_until_gone(&pids, "ranks outlived SIGKILL");
+    finished
+}
+
+/// Waits until every process of `pids` has exited; panics with `why`
+/// after [`TIMEOUT`].
+fn wait_until_gone(pids: &[i32], why: &str) {
     let began = Instant::now();
     while !pids.iter().all(|&pid| is_gone(pid)) {
-        assert!(began.elapsed() < TIMEOUT, "ranks outlived SIGKILL");
+        assert!(began.elapsed() < TIMEOUT, "{why}");
         thread::sleep(Duration::from_millis(5));
     }
-    finished
+}
+
+/// Sends `signal` to rank `rank` of the job, alone; returns the ranks.
+fn signal_rank(running: &Running, rank: usize, signal: i32) -> Vec<i32> {
+    let pids = ranks_of(running);
+    assert_eq!(pids.len(), 4, "four ranks under mpirun: {pids:?}");
+    // SAFETY: kill(2) on a rank of this test's own job.
+    unsafe {
+        libc::kill(pids[rank], signal);
+    }
+    pids
 }
 
 /// Reruns the job to completion and checks its result.
@@ -376,12 +393,7 @@ fn a_signal_to_one_rank_stops_every_rank_with_128_plus_signal() {
     let dir = temp_dir();
     let mut running = Running::spawn(&mut job(dir.path(), RANKS, DELAY_MS));
     wait_for_commits(&mut running, 1);
-    let pids = ranks_of(&running);
-    assert_eq!(pids.len(), 4, "four ranks under mpirun: {pids:?}");
-    // SAFETY: kill(2) on a rank of this test's own job.
-    unsafe {
-        libc::kill(pids[2], libc::SIGUSR1);
-    }
+    signal_rank(&running, 2, libc::SIGUSR1);
     let stopped = running.wait(TIMEOUT);
     assert_eq!(
         stopped.status.code(),
@@ -478,21 +490,12 @@ fn one_rank_killed_takes_the_job_down_and_the_rerun_resumes_from_the_last_commit
     let dir = temp_dir();
     let mut running = Running::spawn(&mut job(dir.path(), RANKS, DELAY_MS));
     wait_for_commits(&mut running, 2);
-    let ranks = ranks_of(&running);
-    assert_eq!(ranks.len(), 4, "four ranks under mpirun: {ranks:?}");
-    // SAFETY: kill(2) on a rank of this test's own job.
-    unsafe {
-        libc::kill(ranks[1], libc::SIGKILL);
-    }
+    let ranks = signal_rank(&running, 1, libc::SIGKILL);
     // mpirun ends the job; the other ranks, waiting for the dead one at
     // their next agreement, are killed after its timeout.
     let downed = running.wait(TIMEOUT);
     assert!(!downed.status.success(), "{}", downed.describe());
-    let began = Instant::now();
-    while !ranks.iter().all(|&pid| is_gone(pid)) {
-        assert!(began.elapsed() < TIMEOUT, "ranks outlived the job");
-        thread::sleep(Duration::from_millis(5));
-    }
+    wait_until_gone(&ranks, "ranks outlived the job");
     let rerun = finish_and_compare(dir.path(), &expected, "after one rank was killed");
     assert_eq!(rerun.resumed_lines().len(), 1, "{}", rerun.describe());
 }

@@ -668,12 +668,7 @@ impl CheckpointBuilder {
                     lock,
                     writer: None,
                 });
-                checkpoint.active = Some(signals::ActiveRun::begin(&checkpoint.options.signals));
-                // Until it restores or saves, a second Ctrl-C says so.
-                last_words::LAST_WORDS.starts_over(&checkpoint.label);
-                // The explicit API marks no loops: watched for the signal
-                // deadline only.
-                watchdog::watch_signals_only(checkpoint.due.watched(), &checkpoint.label);
+                checkpoint.activate();
                 Ok(checkpoint)
             }
             // Another process of this run is alive: going on would compute
@@ -740,7 +735,8 @@ impl Checkpoint {
         self.next_generation = newest[0] + 1;
         // Every rank must count to the same agreements and saves: rank 0's
         // policy is the job's, whatever the others' environment said.
-        let policy = SavePolicy::from_words(group.broadcast_words(self.options.policy.to_words()));
+        let policy =
+            SavePolicy::from_words(&group.broadcast_words(&self.options.policy.to_words()));
         if policy != self.options.policy {
             report::warn(format_args!(
                 "rank {} of {} was set to save {}, rank 0 {}: every rank follows rank 0 (set CHECKPOINT_EVERY alike on every rank)",
@@ -762,13 +758,21 @@ impl Checkpoint {
             records: records.map(|records| (records.store, records.lock)),
         });
         self.due = Due::agreed(self.options.policy, self.options.grace);
-        self.active = Some(signals::ActiveRun::begin(&self.options.signals));
-        last_words::LAST_WORDS.starts_over(&self.label);
         if !self.speaks() {
             watchdog::quiet_rank();
         }
-        watchdog::watch_signals_only(self.due.watched(), &self.label);
+        self.activate();
         Ok(self)
+    }
+
+    /// The run has its storage: its signals now make it save and exit.
+    fn activate(&mut self) {
+        self.active = Some(signals::ActiveRun::begin(&self.options.signals));
+        // Until it restores or saves, a second Ctrl-C says so.
+        last_words::LAST_WORDS.starts_over(&self.label);
+        // The explicit API marks no loops: watched for the signal deadline
+        // only.
+        watchdog::watch_signals_only(self.due.watched(), &self.label);
     }
 
     /// Starts building a run named `name`. The name is the identity of the
@@ -876,9 +880,7 @@ impl Checkpoint {
             self.due.snooze();
             return Ok(false);
         }
-        let began = Instant::now();
-        self.save_at(type_schema::<S>(), &[], state)?;
-        self.record_save_cost(began.elapsed());
+        self.save_now(state)?;
         if let Some(signal) = decision.signal {
             self.stop_on_signal(signal, "its last save");
         }
@@ -915,12 +917,19 @@ impl Checkpoint {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn save<S: Serialize>(&mut self, state: &S) -> Result<()> {
-        let began = Instant::now();
-        self.save_at(type_schema::<S>(), &[], state)?;
-        self.record_save_cost(began.elapsed());
+        self.save_now(state)?;
         if let Some(signal) = self.agreed_signal()? {
             self.stop_on_signal(signal, "its last save");
         }
+        Ok(())
+    }
+
+    /// Saves `state` for the macro-free API, and feeds what it cost the
+    /// computation into the policy.
+    fn save_now<S: Serialize>(&mut self, state: &S) -> Result<()> {
+        let began = Instant::now();
+        self.save_at(type_schema::<S>(), &[], state)?;
+        self.record_save_cost(began.elapsed());
         Ok(())
     }
 
@@ -1078,9 +1087,9 @@ impl Checkpoint {
         let Some(coordinated) = &self.coordinated else {
             return Ok(signal);
         };
-        let mut flags = [signal.map_or(0, |signal| u64::try_from(signal).unwrap_or(0))];
+        let mut flags = [signal_word(signal)];
         coordinated.group.agree(At::Stop, &mut flags, &self.label)?;
-        Ok(i32::try_from(flags[0]).ok().filter(|&signal| signal != 0))
+        Ok(word_signal(flags[0]))
     }
 
     /// Whether this process says what the run does: every run but the
@@ -1573,11 +1582,7 @@ impl Checkpoint {
         let began = Instant::now();
         // Never wait for the writer thread: account for what it finished.
         self.collect_finished()?;
-        let header = self.next_header(schema, position);
-        let spare = std::mem::take(&mut self.spare);
-        let serialized = format::room_for(&header)
-            .and_then(|room| Ok((room, format::serialize_state(state, room, spare)?)));
-        let (room, buffer) = match serialized {
+        let (room, buffer, header) = match self.serialize_next(schema, position, state) {
             Ok(serialized) => serialized,
             Err(err) => {
                 self.stats.stall_time += began.elapsed();
@@ -1635,6 +1640,21 @@ impl Checkpoint {
         }
     }
 
+    /// The next save of `state`, of `schema` at `position`: its state
+    /// serialized into the previous save's buffer after the room its
+    /// header needs, that room, and the header.
+    fn serialize_next<V: Serialize + ?Sized>(
+        &mut self,
+        schema: u64,
+        position: &[LoopPosition],
+        state: &V,
+    ) -> Result<(usize, Vec<u8>, Header)> {
+        let header = self.next_header(schema, position);
+        let room = format::room_for(&header)?;
+        let buffer = format::serialize_state(state, room, std::mem::take(&mut self.spare))?;
+        Ok((room, buffer, header))
+    }
+
     /// The header of the next save, of `schema` at `position`.
     fn next_header(&self, schema: u64, position: &[LoopPosition]) -> Header {
         Header {
@@ -1665,35 +1685,32 @@ impl Checkpoint {
         state: &V,
     ) -> Result<()> {
         let began = Instant::now();
-        let header = self.next_header(schema, position);
+        let serialized = self.serialize_next(schema, position, state);
         let number = self.next_generation;
         let attempt = self.stats.saves + self.stats.failed_saves + 1;
         self.next_generation += 1;
         self.save_count += 1;
         self.last_saved = None;
-        let spare = std::mem::take(&mut self.spare);
-        let outcome = format::room_for(&header)
-            .and_then(|room| Ok((room, format::serialize_state(state, room, spare)?)))
-            .and_then(|(room, buffer)| {
-                let Some(storage) = &self.storage else {
-                    return Err(Error::Writer("the run has no storage".to_owned()));
-                };
-                writer::write(
-                    &storage.store,
-                    Job {
-                        number,
-                        header,
-                        buffer,
-                        room,
-                        zstd_level: self.options.zstd_level,
-                        zstd_parallel: true,
-                        // Pruned after the commit, not before.
-                        keep: usize::MAX,
-                        announce: false,
-                        checksum: true,
-                    },
-                )
-            });
+        let outcome = serialized.and_then(|(room, buffer, header)| {
+            let Some(storage) = &self.storage else {
+                return Err(Error::Writer("the run has no storage".to_owned()));
+            };
+            writer::write(
+                &storage.store,
+                Job {
+                    number,
+                    header,
+                    buffer,
+                    room,
+                    zstd_level: self.options.zstd_level,
+                    zstd_parallel: true,
+                    // Pruned after the commit, not before.
+                    keep: usize::MAX,
+                    announce: false,
+                    checksum: true,
+                },
+            )
+        });
         let Some(coordinated) = &self.coordinated else {
             return self.settle(outcome);
         };
@@ -1780,14 +1797,14 @@ impl Checkpoint {
             });
         };
         let mut flags = [
-            signal.map_or(0, |signal| u64::try_from(signal).unwrap_or(0)),
+            signal_word(signal),
             u64::from(due.is_due()),
             due.since_agreement_us(),
         ];
         let at = At::Iteration(position_hash(position));
         coordinated.group.agree(at, &mut flags, &self.label)?;
         due.agreement_done(flags[2]);
-        let signal = i32::try_from(flags[0]).ok().filter(|&signal| signal != 0);
+        let signal = word_signal(flags[0]);
         Ok(Decision {
             save: signal.is_some() || flags[1] != 0,
             signal,
@@ -1888,16 +1905,24 @@ fn warn_if_one_rank_of_many(label: &str) {
     ));
 }
 
-/// A hash of loop positions, for the ranks to check they stand at the
-/// same one.
+/// A fingerprint of loop positions, for the ranks to check they stand at
+/// the same one.
 fn position_hash(position: &[LoopPosition]) -> u64 {
-    position.iter().fold(0xCBF2_9CE4_8422_2325_u64, |hash, at| {
-        [u64::from(at.loop_id), at.index, at.len.unwrap_or(u64::MAX)]
-            .into_iter()
-            .fold(hash, |hash, word| {
-                (hash ^ word).wrapping_mul(0x0100_0000_01B3)
-            })
-    })
+    let words: Vec<u8> = position
+        .iter()
+        .flat_map(|at| [u64::from(at.loop_id), at.index, at.len.unwrap_or(u64::MAX)])
+        .flat_map(u64::to_le_bytes)
+        .collect();
+    identity::fingerprint(&words)
+}
+
+/// A signal as a word the ranks combine (0: none), and back.
+fn signal_word(signal: Option<i32>) -> u64 {
+    signal.map_or(0, |signal| u64::try_from(signal).unwrap_or(0))
+}
+
+fn word_signal(word: u64) -> Option<i32> {
+    i32::try_from(word).ok().filter(|&signal| signal != 0)
 }
 
 fn unix_ms() -> u64 {

@@ -235,13 +235,13 @@ impl SavePolicy {
         ]
     }
 
-    /// The policy [`SavePolicy::to_words`] gave.
-    pub(crate) fn from_words(words: [u64; 3]) -> SavePolicy {
-        let duration = |ms: u64| (ms != u64::MAX).then(|| Duration::from_millis(ms));
+    /// The policy [`SavePolicy::to_words`] gave (a word missing: none).
+    pub(crate) fn from_words(words: &[u64]) -> SavePolicy {
+        let word = |at: usize| words.get(at).copied().filter(|&word| word != u64::MAX);
         SavePolicy {
-            every: duration(words[0]),
-            mtbf: duration(words[1]),
-            every_iters: (words[2] != u64::MAX).then_some(words[2]),
+            every: word(0).map(Duration::from_millis),
+            mtbf: word(1).map(Duration::from_millis),
+            every_iters: word(2),
         }
     }
 }

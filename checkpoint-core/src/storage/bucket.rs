@@ -243,13 +243,7 @@ impl BucketStore {
     /// the newest generation is written. Tries every deletion and returns
     /// the first error.
     pub(crate) fn prune(&self, keep: usize) -> Result<()> {
-        let mut first_error = None;
-        for old in self.list_generations()?.into_iter().skip(keep) {
-            if let Err(err) = self.delete(object_name(&old.path)) {
-                first_error.get_or_insert(err);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        self.delete_generations(self.list_generations()?.into_iter().skip(keep))
     }
 
     /// The URL of the object called `name` under the prefix.
@@ -260,11 +254,15 @@ impl BucketStore {
     /// Deletes every generation numbered below `number` (see
     /// [`crate::storage::store::DirStore::prune_below`]).
     pub(crate) fn prune_below(&self, number: u64) -> Result<()> {
+        let old = self.list_generations()?.into_iter();
+        self.delete_generations(old.filter(|g| g.number < number))
+    }
+
+    /// Deletes generations `old`, trying every one; returns the first error.
+    fn delete_generations(&self, old: impl Iterator<Item = Generation>) -> Result<()> {
         let mut first_error = None;
-        for old in self.list_generations()? {
-            if old.number < number
-                && let Err(err) = self.delete(object_name(&old.path))
-            {
+        for old in old {
+            if let Err(err) = self.delete(object_name(&old.path)) {
                 first_error.get_or_insert(err);
             }
         }

@@ -228,11 +228,9 @@ pub(crate) fn commit(
     let all = group.gather(&mine);
     let mut decided = Vec::new();
     if group.rank() == 0 {
-        let outcome = decide(records, stem, number, &all, keep, attempt);
-        decided = encode_outcome(&outcome);
+        decided = encode_outcome(&decide(records, stem, number, &all, keep, attempt));
     }
-    group.broadcast(&mut decided);
-    decode_outcome(&decided)
+    decode_outcome(&group.broadcast_words(&decided))
 }
 
 /// Rank 0's part of [`commit`]: the record, if every rank wrote its file.
@@ -295,22 +293,17 @@ fn decide(
     Outcome::Committed { oldest_kept }
 }
 
-fn encode_outcome(outcome: &Outcome) -> Vec<u8> {
-    let words: Vec<u64> = match outcome {
+fn encode_outcome(outcome: &Outcome) -> Vec<u64> {
+    match outcome {
         Outcome::Committed { oldest_kept } => vec![0, *oldest_kept],
         Outcome::RanksFailed(ranks) => std::iter::once(1)
             .chain(ranks.iter().map(|&rank| rank as u64))
             .collect(),
         Outcome::RecordFailed => vec![2],
-    };
-    words.iter().flat_map(|word| word.to_le_bytes()).collect()
+    }
 }
 
-fn decode_outcome(bytes: &[u8]) -> Outcome {
-    let words: Vec<u64> = bytes
-        .chunks_exact(8)
-        .map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap_or_default()))
-        .collect();
+fn decode_outcome(words: &[u64]) -> Outcome {
     match words.split_first() {
         Some((0, [oldest_kept])) => Outcome::Committed {
             oldest_kept: *oldest_kept,

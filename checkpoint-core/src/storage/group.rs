@@ -135,17 +135,14 @@ impl Group {
         self.0.broadcast(bytes);
     }
 
-    /// Rank 0's `words`, on every rank.
-    pub(crate) fn broadcast_words<const N: usize>(&self, words: [u64; N]) -> [u64; N] {
+    /// Rank 0's `words` (any number), on every rank.
+    pub(crate) fn broadcast_words(&self, words: &[u64]) -> Vec<u64> {
         let mut bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
         self.0.broadcast(&mut bytes);
-        let mut out = words;
-        for (word, chunk) in out.iter_mut().zip(bytes.chunks_exact(8)) {
-            if let Ok(chunk) = chunk.try_into() {
-                *word = u64::from_le_bytes(chunk);
-            }
-        }
-        out
+        bytes
+            .chunks_exact(8)
+            .filter_map(|chunk| Some(u64::from_le_bytes(chunk.try_into().ok()?)))
+            .collect()
     }
 
     pub(crate) fn finalize(self) {

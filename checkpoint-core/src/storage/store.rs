@@ -292,28 +292,20 @@ impl DirStore {
     ///
     /// Tries every deletion and returns the first error.
     pub fn prune(&self, keep: usize) -> Result<()> {
-        let old: Vec<Generation> = self
-            .generations_with_sizes()?
-            .into_iter()
-            .skip(keep)
-            .map(|(g, _)| g)
-            .collect();
-        let numbers: Vec<u64> = old.iter().map(|g| g.number).collect();
-        let removed = self.remove_files(old.into_iter().map(|g| g.path));
-        self.forget(&numbers, removed.is_err());
-        removed
+        let old = self.generations_with_sizes()?.into_iter().skip(keep);
+        self.remove_generations(old.map(|(g, _)| g).collect())
     }
 
     /// Deletes every generation numbered below `number`: in a multi-rank
     /// job, what the oldest commit kept no longer needs (see
     /// [`super::commit`]). Tries every deletion and returns the first error.
     pub fn prune_below(&self, number: u64) -> Result<()> {
-        let old: Vec<Generation> = self
-            .generations_with_sizes()?
-            .into_iter()
-            .map(|(g, _)| g)
-            .filter(|g| g.number < number)
-            .collect();
+        let old = self.generations_with_sizes()?.into_iter().map(|(g, _)| g);
+        self.remove_generations(old.filter(|g| g.number < number).collect())
+    }
+
+    /// Deletes generations `old` now, and forgets them.
+    fn remove_generations(&self, old: Vec<Generation>) -> Result<()> {
         let numbers: Vec<u64> = old.iter().map(|g| g.number).collect();
         let removed = self.remove_files(old.into_iter().map(|g| g.path));
         self.forget(&numbers, removed.is_err());
