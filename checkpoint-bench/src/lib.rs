@@ -101,6 +101,24 @@ pub fn ising_plain(steps: u64) -> i64 {
     magnetization(&spins)
 }
 
+/// The same steps on a lattice handed in from outside: a program that reads
+/// its lattice (from a file, or its size from the command line) does not
+/// let the compiler see the lattice's length, and neither does one that
+/// may resume it from a checkpoint: the baseline [`ising_checkpointed`] is
+/// held to.
+pub fn ising_plain_on(steps: u64, mut spins: Vec<i8>) -> i64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    for _ in 0..steps {
+        metropolis_step(&mut rng, &mut spins);
+    }
+    magnetization(&spins)
+}
+
+/// The lattice [`ising_plain`] and [`ising_checkpointed`] start from.
+pub fn ising_lattice() -> Vec<i8> {
+    vec![1_i8; ISING_SITES]
+}
+
 /// The same steps, checkpointed with the default policy: the RNG and the
 /// lattice are the state.
 #[checkpointed]
@@ -277,6 +295,10 @@ mod tests {
         assert_eq!(checkpointed_loop(1000), plain_loop(1000));
         assert_eq!(checkpointed_loop_every_iteration(50), plain_loop(50));
         assert_eq!(ising_checkpointed(100_000), ising_plain(100_000));
+        assert_eq!(
+            ising_plain_on(100_000, ising_lattice()),
+            ising_plain(100_000)
+        );
         assert_ne!(ising_plain(100_000), ISING_SITES as i64, "some spins flip");
         let primes = primes_checkpointed(50);
         assert_eq!(primes.len(), 50);

@@ -1517,6 +1517,9 @@ impl Checkpoint {
                     .map_err(|reason| reason.to_string())
             }
         };
+        if let Ok(bytes) = bytes {
+            bytes.release();
+        }
         match verdict {
             Ok((header, state)) => {
                 self.save_count = header.save_count;
@@ -1597,7 +1600,7 @@ impl Checkpoint {
             zstd_level: self.options.zstd_level,
             // A save the computation waits for may use every core; a
             // background one leaves them to the computation.
-            zstd_parallel: !self.options.background,
+            parallel: !self.options.background,
             keep: self.options.keep,
             announce: !self.quiet_saves,
             checksum: false,
@@ -1703,7 +1706,7 @@ impl Checkpoint {
                     buffer,
                     room,
                     zstd_level: self.options.zstd_level,
-                    zstd_parallel: true,
+                    parallel: true,
                     // Pruned after the commit, not before.
                     keep: usize::MAX,
                     announce: false,

@@ -36,8 +36,9 @@ pub(crate) struct Job {
     pub buffer: Vec<u8>,
     pub room: usize,
     pub zstd_level: Option<i32>,
-    /// Compress a large state on every core; see [`format::compress_state`].
-    pub zstd_parallel: bool,
+    /// Compress and checksum a large state on every core; see
+    /// [`format::compress_state`].
+    pub parallel: bool,
     /// Generations to keep after this one is durable.
     pub keep: usize,
     /// Print a line on stderr for this save (no progress bar shows it).
@@ -67,7 +68,7 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
     header.state_len = job.buffer.len().saturating_sub(job.room) as u64;
     // The file is assembled around the payload where it lies: no copy.
     let (mut file, spare) =
-        match format::compress_state(&job.buffer, job.room, job.zstd_level, job.zstd_parallel)? {
+        match format::compress_state(&job.buffer, job.room, job.zstd_level, job.parallel)? {
             Some((codec, compressed)) => {
                 header.codec = codec;
                 (compressed, Some(job.buffer))
@@ -77,7 +78,7 @@ pub(crate) fn write(store: &Store, job: Job) -> Result<Written> {
                 (job.buffer, None)
             }
         };
-    let start = format::finish_file(&header, &mut file, job.room)?;
+    let start = format::finish_file(&header, &mut file, job.room, job.parallel)?;
     let path = store.write_generation(job.number, &file[start..])?;
     last_words::LAST_WORDS.resumes_from(&path, &header);
     if let Err(err) = store.prune(job.keep) {

@@ -17,6 +17,7 @@ mod janitor;
 pub(crate) mod sim;
 
 pub(crate) use fs::{FileBytes, FileSystem, StdFs};
+use fs::{PathDir, SaveDir};
 
 /// Extension of generation files.
 const EXTENSION: &str = ".ckpt";
@@ -57,6 +58,9 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 pub struct DirStore {
     fs: Arc<dyn FileSystem>,
     dir: PathBuf,
+    /// The directory, held open for the saves ([`SaveDir`]); opened again
+    /// when it refuses a new file, in case it was removed and made anew.
+    save_dir: Mutex<Box<dyn SaveDir>>,
     stem: String,
     kind: Kind,
     /// Old generations of this store being deleted on another thread.
@@ -102,6 +106,7 @@ impl DirStore {
         check_stem(stem)?;
         create_dir_durably(fs.as_ref(), dir).map_err(|e| Error::io("create directory", dir, e))?;
         Ok(DirStore {
+            save_dir: Mutex::new(open_save_dir(&fs, dir)),
             fs,
             dir: dir.to_path_buf(),
             stem: stem.to_owned(),
@@ -129,8 +134,12 @@ impl DirStore {
     /// The path generation `number` has (or would have):
     /// `{dir}/{stem}.g{number:08}.ckpt`.
     pub fn generation_path(&self, number: u64) -> PathBuf {
-        self.dir
-            .join(numbered_name(&self.stem, number, self.kind.extension()))
+        self.dir.join(self.generation_name(number))
+    }
+
+    /// The file name of generation `number`: `{stem}.g{number:08}.ckpt`.
+    fn generation_name(&self, number: u64) -> String {
+        numbered_name(&self.stem, number, self.kind.extension())
     }
 
     /// The path of the file called `name` in this store's directory.
@@ -184,8 +193,8 @@ impl DirStore {
         // The previous save's old generations are gone before this one
         // takes room: never more files on disk than keep + 1.
         self.wait_for_deletions();
-        let target = self.generation_path(number);
-        let written = self.write_via(&self.temp_path(number), &target, bytes);
+        let target = self.generation_name(number);
+        let written = self.write_via(&self.temp_name(number), &target, bytes);
         let mut known = self.known();
         match (&written, known.as_mut()) {
             (Ok(()), Some(known)) => {
@@ -195,20 +204,21 @@ impl DirStore {
             (Err(_), _) => *known = None,
             (Ok(()), None) => {}
         }
-        written.map(|()| target)
+        written.map(|()| self.dir.join(target))
     }
 
     fn known(&self) -> MutexGuard<'_, Option<BTreeMap<u64, Option<u64>>>> {
         self.known.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The generations on disk, newest first, with their sizes: from memory
-    /// once listed (see `known`).
-    fn generations_with_sizes(&self) -> Result<Vec<(Generation, Option<u64>)>> {
+    /// The generations on disk after the newest `skip`, newest first, with
+    /// their sizes: from memory once listed (see `known`).
+    fn generations_with_sizes(&self, skip: usize) -> Result<Vec<(Generation, Option<u64>)>> {
         if let Some(known) = self.known().as_ref() {
             return Ok(known
                 .iter()
                 .rev()
+                .skip(skip)
                 .map(|(&number, &len)| {
                     let path = self.generation_path(number);
                     (Generation { number, path }, len)
@@ -218,7 +228,7 @@ impl DirStore {
         let listed = self.list_generations()?;
         // Sizes of files found on disk are looked up when needed.
         *self.known() = Some(listed.iter().map(|g| (g.number, None)).collect());
-        Ok(listed.into_iter().map(|g| (g, None)).collect())
+        Ok(listed.into_iter().skip(skip).map(|g| (g, None)).collect())
     }
 
     /// Forgets `removed` (deleted or handed to the janitor), or everything
@@ -237,43 +247,57 @@ impl DirStore {
     /// A new temp-file name for generation `number`:
     /// `.{stem}.g{number}.{pid}.{counter}.tmp`, unique in the process (the
     /// counter) and across processes (the pid).
-    fn temp_path(&self, number: u64) -> PathBuf {
+    fn temp_name(&self, number: u64) -> String {
         // The pid, asked of the kernel once: a syscall per save otherwise.
         static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-        self.dir.join(format!(
+        format!(
             ".{}.g{number}.{}.{}.tmp",
             self.stem,
             PID.get_or_init(std::process::id),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ))
+        )
     }
 
-    /// The save protocol: `bytes` to the new file `temp`, fsync, rename
-    /// onto `target`, fsync the directory.
-    fn write_via(&self, temp: &Path, target: &Path, bytes: &[u8]) -> Result<()> {
-        let mut file = self
-            .fs
-            .create_new(temp)
-            .map_err(|e| Error::io("create", temp, e))?;
+    fn save_dir(&self) -> MutexGuard<'_, Box<dyn SaveDir>> {
+        self.save_dir.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The save protocol, in this store's directory: `bytes` to the new
+    /// file `temp`, fsync, rename onto `target`, fsync the directory.
+    fn write_via(&self, temp: &str, target: &str, bytes: &[u8]) -> Result<()> {
+        let mut dir = self.save_dir();
+        let created = match dir.create_new(temp) {
+            // Removed since it was opened, perhaps made anew: open the path
+            // again (it fails the same way if there is nothing there).
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                *dir = open_save_dir(&self.fs, &self.dir);
+                dir.create_new(temp)
+            }
+            created => created,
+        };
+        let mut file = created.map_err(|e| Error::io("create", &self.dir.join(temp), e))?;
         let renamed = file
             .write_all(bytes)
-            .map_err(|e| Error::io("write", temp, e))
+            .map_err(|e| Error::io("write", &self.dir.join(temp), e))
             // Without this the rename can reach the disk before the data,
             // and a power loss leaves an empty or partial file under the
             // final name.
-            .and_then(|()| file.sync().map_err(|e| Error::io("fsync", temp, e)))
             .and_then(|()| {
-                self.fs
-                    .rename(temp, target)
-                    .map_err(|e| Error::io("rename a temporary file onto", target, e))
+                file.sync()
+                    .map_err(|e| Error::io("fsync", &self.dir.join(temp), e))
+            })
+            .and_then(|()| {
+                dir.rename(temp, target).map_err(|e| {
+                    Error::io("rename a temporary file onto", &self.dir.join(target), e)
+                })
             });
         drop(file);
         if let Err(err) = renamed {
             // Best effort: the error we return matters more than this one.
-            let _ = self.fs.remove_file(temp);
+            let _ = dir.remove(temp);
             return Err(err);
         }
-        self.sync_dir()
+        self.sync_dir_in(dir.as_ref())
     }
 
     /// Deletes all but the newest `keep` generations. Call it only after
@@ -292,7 +316,7 @@ impl DirStore {
     ///
     /// Tries every deletion and returns the first error.
     pub fn prune(&self, keep: usize) -> Result<()> {
-        let old = self.generations_with_sizes()?.into_iter().skip(keep);
+        let old = self.generations_with_sizes(keep)?.into_iter();
         self.remove_generations(old.map(|(g, _)| g).collect())
     }
 
@@ -300,7 +324,7 @@ impl DirStore {
     /// job, what the oldest commit kept no longer needs (see
     /// [`super::commit`]). Tries every deletion and returns the first error.
     pub fn prune_below(&self, number: u64) -> Result<()> {
-        let old = self.generations_with_sizes()?.into_iter().map(|(g, _)| g);
+        let old = self.generations_with_sizes(0)?.into_iter().map(|(g, _)| g);
         self.remove_generations(old.filter(|g| g.number < number).collect())
     }
 
@@ -320,11 +344,11 @@ impl DirStore {
     pub fn prune_soon(&self, keep: usize) -> Result<()> {
         let mut now = Vec::new();
         let mut numbers = Vec::new();
-        for (old, len) in self.generations_with_sizes()?.into_iter().skip(keep) {
+        for (old, len) in self.generations_with_sizes(keep)? {
             numbers.push(old.number);
             let len = len.map_or_else(|| self.fs.len(&old.path).ok(), Some);
             if len.is_some_and(|len| len >= self.delete_elsewhere_from) {
-                let doomed = self.temp_path(old.number);
+                let doomed = self.dir.join(self.temp_name(old.number));
                 if self.fs.rename(&old.path, &doomed).is_ok() {
                     janitor::delete_soon(Arc::clone(&self.fs), doomed, &self.deletions);
                     continue;
@@ -478,7 +502,12 @@ impl DirStore {
 
     /// Fsyncs the directory so that renames and deletions in it are durable.
     fn sync_dir(&self) -> Result<()> {
-        match self.fs.sync_dir(&self.dir) {
+        self.sync_dir_in(self.save_dir().as_ref())
+    }
+
+    /// [`DirStore::sync_dir`] with the directory at hand.
+    fn sync_dir_in(&self, dir: &dyn SaveDir) -> Result<()> {
+        match dir.sync() {
             Ok(()) => Ok(()),
             // Some file systems (certain FUSE and network mounts) cannot
             // fsync a directory at all; there the rename is as durable as it
@@ -495,11 +524,16 @@ impl DirStore {
         }
     }
 
-    /// Deletes every file, ignoring ones already gone; returns the first error.
+    /// Deletes every file (each in this store's directory), ignoring ones
+    /// already gone; returns the first error.
     fn remove_files(&self, paths: impl IntoIterator<Item = PathBuf>) -> Result<()> {
         let mut first_error = None;
+        let dir = self.save_dir();
         for path in paths {
-            match self.fs.remove_file(&path) {
+            let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+                continue;
+            };
+            match dir.remove(name) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
@@ -561,6 +595,16 @@ pub(crate) fn check_stem(stem: &str) -> Result<()> {
     Err(Error::InvalidName {
         name: stem.to_owned(),
         reason,
+    })
+}
+
+/// `dir` held open for saves by `fs`, or by path where it cannot be.
+fn open_save_dir(fs: &Arc<dyn FileSystem>, dir: &Path) -> Box<dyn SaveDir> {
+    fs.open_dir(dir).unwrap_or_else(|| {
+        Box::new(PathDir {
+            fs: Arc::clone(fs),
+            dir: dir.to_path_buf(),
+        })
     })
 }
 
@@ -1043,12 +1087,12 @@ mod tests {
         let store = DirStore::open(&tmp.path().join("ckpt"), "run").expect("open");
         let victim = tmp.path().join("victim.txt");
         fs::write(&victim, b"precious").expect("write victim");
-        let target = store.generation_path(1);
+        let target = store.generation_name(1);
         for planted in [victim.clone(), tmp.path().join("dangling")] {
             let temp = tmp.path().join("ckpt/.run.g1.1.1.tmp");
             symlink(&planted, &temp).expect("plant symlink");
             let err = store
-                .write_via(&temp, &target, b"checkpoint")
+                .write_via(".run.g1.1.1.tmp", &target, b"checkpoint")
                 .expect_err("a symlink at the temp path is never written through");
             assert!(
                 matches!(&err, Error::Io { action: "create", path, .. } if *path == temp),
@@ -1065,6 +1109,33 @@ mod tests {
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         assert!(!tmp.path().join("dangling").exists());
         assert!(numbers(&store).is_empty());
+    }
+
+    /// The directory is held open between saves: one removed under a run
+    /// fails the next save by its path, as before, and one made anew at
+    /// the same path gets the saves after it.
+    #[test]
+    fn a_directory_removed_or_made_anew_under_a_run() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("ckpt");
+        let store = DirStore::open(&dir, "run").expect("open");
+        store.write_generation(1, b"one").expect("write");
+        fs::remove_dir_all(&dir).expect("remove the directory");
+        let err = store
+            .write_generation(2, b"two")
+            .expect_err("no directory to save into");
+        assert!(
+            matches!(&err, Error::Io { action: "create", path, source }
+                if path.parent() == Some(dir.as_path()) && source.kind() == io::ErrorKind::NotFound),
+            "{err}"
+        );
+        fs::create_dir(&dir).expect("make it anew");
+        let saved = store.write_generation(3, b"three").expect("write");
+        assert_eq!(saved, dir.join(generation_name("run", 3)));
+        assert_eq!(fs::read(&saved).unwrap(), b"three");
+        store.write_generation(4, b"four").expect("write");
+        store.prune(1).expect("prune");
+        assert_eq!(numbers(&store), [4]);
     }
 
     #[test]
