@@ -204,7 +204,7 @@ impl DirStore {
             (Err(_), _) => *known = None,
             (Ok(()), None) => {}
         }
-        written.map(|()| self.dir.join(target))
+        written.map(|()| self.sibling(&target))
     }
 
     fn known(&self) -> MutexGuard<'_, Option<BTreeMap<u64, Option<u64>>>> {
@@ -275,20 +275,20 @@ impl DirStore {
             }
             created => created,
         };
-        let mut file = created.map_err(|e| Error::io("create", &self.dir.join(temp), e))?;
+        let mut file = created.map_err(|e| Error::io("create", &self.sibling(temp), e))?;
         let renamed = file
             .write_all(bytes)
-            .map_err(|e| Error::io("write", &self.dir.join(temp), e))
+            .map_err(|e| Error::io("write", &self.sibling(temp), e))
             // Without this the rename can reach the disk before the data,
             // and a power loss leaves an empty or partial file under the
             // final name.
             .and_then(|()| {
                 file.sync()
-                    .map_err(|e| Error::io("fsync", &self.dir.join(temp), e))
+                    .map_err(|e| Error::io("fsync", &self.sibling(temp), e))
             })
             .and_then(|()| {
                 dir.rename(temp, target).map_err(|e| {
-                    Error::io("rename a temporary file onto", &self.dir.join(target), e)
+                    Error::io("rename a temporary file onto", &self.sibling(target), e)
                 })
             });
         drop(file);
@@ -348,7 +348,7 @@ impl DirStore {
             numbers.push(old.number);
             let len = len.map_or_else(|| self.fs.len(&old.path).ok(), Some);
             if len.is_some_and(|len| len >= self.delete_elsewhere_from) {
-                let doomed = self.dir.join(self.temp_name(old.number));
+                let doomed = self.sibling(&self.temp_name(old.number));
                 if self.fs.rename(&old.path, &doomed).is_ok() {
                     janitor::delete_soon(Arc::clone(&self.fs), doomed, &self.deletions);
                     continue;
