@@ -7,6 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::bytes::format;
 use crate::error::{Error, Result};
@@ -58,9 +59,11 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 pub struct DirStore {
     fs: Arc<dyn FileSystem>,
     dir: PathBuf,
-    /// The directory, held open for the saves ([`SaveDir`]); opened again
-    /// when it refuses a new file, in case it was removed and made anew.
-    save_dir: Mutex<Box<dyn SaveDir>>,
+    /// The directory, held open for the saves ([`SaveDir`]).
+    save_dir: Mutex<HeldDir>,
+    /// How often a save checks that the directory held open is still the
+    /// one at `dir` ([`RECHECK_EVERY`]; tests set it to zero).
+    recheck_every: Duration,
     stem: String,
     kind: Kind,
     /// Old generations of this store being deleted on another thread.
@@ -106,7 +109,8 @@ impl DirStore {
         check_stem(stem)?;
         create_dir_durably(fs.as_ref(), dir).map_err(|e| Error::io("create directory", dir, e))?;
         Ok(DirStore {
-            save_dir: Mutex::new(open_save_dir(&fs, dir)),
+            save_dir: Mutex::new(HeldDir::open(&fs, dir)),
+            recheck_every: RECHECK_EVERY,
             fs,
             dir: dir.to_path_buf(),
             stem: stem.to_owned(),
@@ -258,23 +262,37 @@ impl DirStore {
         )
     }
 
-    fn save_dir(&self) -> MutexGuard<'_, Box<dyn SaveDir>> {
+    fn save_dir(&self) -> MutexGuard<'_, HeldDir> {
         self.save_dir.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Checks every `every` from now on whether the directory held open is
+    /// still the one at the store's path, so that tests need not wait.
+    #[cfg(test)]
+    pub(crate) fn with_recheck_every(mut self, every: Duration) -> DirStore {
+        self.recheck_every = every;
+        self
     }
 
     /// The save protocol, in this store's directory: `bytes` to the new
     /// file `temp`, fsync, rename onto `target`, fsync the directory.
     fn write_via(&self, temp: &str, target: &str, bytes: &[u8]) -> Result<()> {
-        let mut dir = self.save_dir();
-        let created = match dir.create_new(temp) {
+        let mut held = self.save_dir();
+        // Renamed away since it was opened: saves go to the path, as they
+        // would by path (and fail if nothing is there).
+        if held.checked.elapsed() >= self.recheck_every && !held.dir.is_at(&self.dir) {
+            held.reopen(&self.fs, &self.dir);
+        }
+        let created = match held.dir.create_new(temp) {
             // Removed since it was opened, perhaps made anew: open the path
             // again (it fails the same way if there is nothing there).
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                *dir = open_save_dir(&self.fs, &self.dir);
-                dir.create_new(temp)
+                held.reopen(&self.fs, &self.dir);
+                held.dir.create_new(temp)
             }
             created => created,
         };
+        let dir = &held.dir;
         let mut file = created.map_err(|e| Error::io("create", &self.sibling(temp), e))?;
         let renamed = file
             .write_all(bytes)
@@ -502,7 +520,7 @@ impl DirStore {
 
     /// Fsyncs the directory so that renames and deletions in it are durable.
     fn sync_dir(&self) -> Result<()> {
-        self.sync_dir_in(self.save_dir().as_ref())
+        self.sync_dir_in(self.save_dir().dir.as_ref())
     }
 
     /// [`DirStore::sync_dir`] with the directory at hand.
@@ -528,7 +546,7 @@ impl DirStore {
     /// already gone; returns the first error.
     fn remove_files(&self, paths: impl IntoIterator<Item = PathBuf>) -> Result<()> {
         let mut first_error = None;
-        let dir = self.save_dir();
+        let dir = &self.save_dir().dir;
         for path in paths {
             let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
                 continue;
@@ -598,14 +616,40 @@ pub(crate) fn check_stem(stem: &str) -> Result<()> {
     })
 }
 
-/// `dir` held open for saves by `fs`, or by path where it cannot be.
-fn open_save_dir(fs: &Arc<dyn FileSystem>, dir: &Path) -> Box<dyn SaveDir> {
-    fs.open_dir(dir).unwrap_or_else(|| {
-        Box::new(PathDir {
-            fs: Arc::clone(fs),
-            dir: dir.to_path_buf(),
-        })
-    })
+/// How often a save checks that the directory it holds open is still the
+/// one at the store's path (a `stat` of the path: a tenth of a tiny save,
+/// too much for each). A directory renamed away is seen within a second:
+/// until then saves follow it to its new name, durably.
+const RECHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// A store's directory held open for saves, and when it was last found
+/// at the store's path.
+#[derive(Debug)]
+struct HeldDir {
+    dir: Box<dyn SaveDir>,
+    checked: Instant,
+}
+
+impl HeldDir {
+    /// `dir` held open for saves by `fs`, or by path where it cannot be.
+    fn open(fs: &Arc<dyn FileSystem>, dir: &Path) -> HeldDir {
+        let held = fs.open_dir(dir).unwrap_or_else(|| {
+            Box::new(PathDir {
+                fs: Arc::clone(fs),
+                dir: dir.to_path_buf(),
+            })
+        });
+        HeldDir {
+            dir: held,
+            checked: Instant::now(),
+        }
+    }
+
+    /// Opens the directory at `dir` again: the one held was removed or
+    /// renamed away.
+    fn reopen(&mut self, fs: &Arc<dyn FileSystem>, dir: &Path) {
+        *self = HeldDir::open(fs, dir);
+    }
 }
 
 /// Creates `dir` and missing parents with mode 0700: checkpoints can hold
@@ -1136,6 +1180,33 @@ mod tests {
         store.write_generation(4, b"four").expect("write");
         store.prune(1).expect("prune");
         assert_eq!(numbers(&store), [4]);
+    }
+
+    /// A directory renamed away under a run is found out at the next
+    /// check: the saves after it go to the path, or fail naming it, never
+    /// on into the renamed directory where a rerun would not look.
+    #[test]
+    fn a_directory_renamed_away_under_a_run() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("ckpt");
+        let store = DirStore::open(&dir, "run")
+            .expect("open")
+            .with_recheck_every(Duration::ZERO);
+        store.write_generation(1, b"one").expect("write");
+        let away = tmp.path().join("away");
+        fs::rename(&dir, &away).expect("rename the directory away");
+        let err = store
+            .write_generation(2, b"two")
+            .expect_err("nothing at the path to save into");
+        assert!(
+            matches!(&err, Error::Io { action: "create", path, .. } if path.parent() == Some(dir.as_path())),
+            "{err}"
+        );
+        fs::create_dir(&dir).expect("a new directory at the path");
+        let saved = store.write_generation(3, b"three").expect("write");
+        assert_eq!(saved, dir.join(generation_name("run", 3)));
+        assert_eq!(fs::read(&saved).unwrap(), b"three");
+        assert_eq!(names_in(&away), [generation_name("run", 1)]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::ops::Deref;
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -65,6 +65,9 @@ pub(crate) trait SaveDir: fmt::Debug + Send + Sync {
     fn sync(&self) -> io::Result<()>;
     /// Deletes the file `name`.
     fn remove(&self, name: &str) -> io::Result<()>;
+    /// Whether this is still the directory at `path` (not renamed away,
+    /// nor removed and made anew).
+    fn is_at(&self, path: &Path) -> bool;
 }
 
 /// A [`SaveDir`] whose calls go through a [`FileSystem`] by path: the
@@ -91,6 +94,10 @@ impl SaveDir for PathDir {
 
     fn remove(&self, name: &str) -> io::Result<()> {
         self.fs.remove_file(&self.dir.join(name))
+    }
+
+    fn is_at(&self, path: &Path) -> bool {
+        self.dir == path
     }
 }
 
@@ -156,6 +163,13 @@ impl SaveDir for OpenDir {
         let name = c_name(name)?;
         // SAFETY: as in `create_new`.
         check(unsafe { libc::unlinkat(self.0.as_raw_fd(), name.as_ptr(), 0) }).map(drop)
+    }
+
+    fn is_at(&self, path: &Path) -> bool {
+        match (self.0.metadata(), fs::metadata(path)) {
+            (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
+            _ => false,
+        }
     }
 }
 
