@@ -5,5 +5,7 @@
 
 pub(crate) mod canonical;
 pub(crate) mod compress;
+pub(crate) mod decode;
 pub(crate) mod format;
 pub(crate) mod identity;
+pub(crate) mod prefault;

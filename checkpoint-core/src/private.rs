@@ -13,6 +13,10 @@ pub use serde;
 /// compiler: a bad one stops the build with what is accepted.
 pub use crate::duration::option_ms as duration_ms;
 
+/// How the state's fields are restored: a `#[state]` local that is a
+/// `Vec` of `f64`, `f32`, `u8` or `i8` in one copy (`bytes/decode.rs`).
+pub use crate::bytes::decode::state_field;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -328,8 +332,8 @@ impl<S: StateSchema + DeserializeOwned> Run<S> {
                 state,
                 position,
             } => {
-                let state = match postcard::from_bytes::<S>(&state) {
-                    Ok(state) => Some(state),
+                let state = match crate::bytes::decode::take_from_bytes::<S>(&state) {
+                    Ok((state, _)) => Some(state),
                     // A state that does not read back what it wrote: a
                     // real resume would fail the same way.
                     Err(err) => {

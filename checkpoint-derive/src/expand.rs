@@ -324,7 +324,10 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenS
                 #[serde(crate = "::checkpoint_core::__private::serde")]
                 #[serde(bound(serialize = #serialize_bound, deserialize = #deserialize_bound))]
                 pub struct #struct_name<#(#params),*> {
-                    #(pub #fields: ::core::option::Option<#params>,)*
+                    #(
+                        #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
+                        pub #fields: ::core::option::Option<#params>,
+                    )*
                 }
 
                 impl<#(#params),*> ::checkpoint_core::__private::StateSchema for #struct_name<#(#params),*> {

@@ -1,14 +1,15 @@
 //! zstd for checkpoint payloads: one frame for a small state, independent
 //! frames of [`FRAME`] bytes for a large one, so that a restore decompresses
-//! them on every core at once ([`decompress_frames`]), as a save the
+//! them on every core at once ([`Frames`]), as a save the
 //! computation waits for compresses them. Concatenated frames are a valid
 //! zstd stream: any zstd decoder reads the payload whole.
 //!
 //! A compression context is kept per thread and reused: creating one costs
 //! more than compressing a small state (it was 37% of a tiny save).
 
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::io;
+use std::mem::MaybeUninit;
 
 use zstd::zstd_safe::{self, CCtx, CParameter, DCtx, WriteBuf};
 
@@ -97,30 +98,220 @@ fn compress_frame(raw: &[u8], level: i32, out: &mut Vec<u8>) -> io::Result<()> {
     })
 }
 
-/// Decompresses a payload of several independent frames, each declaring
-/// its size, that add up to `expected` bytes, on up to `workers` threads.
-/// `None` when the payload is not such a series (one frame, or a frame
-/// without its size): the caller decodes it as a stream.
-pub(crate) fn decompress_frames(
-    payload: &[u8],
-    expected: usize,
+/// A payload of several independent frames, each declaring its size, read
+/// as the bytes it decompresses to, without decompressing it all up front.
+///
+/// A restore reads the state's bytes in order. The bytes a decoder looks
+/// at come from frames decompressed as it reaches them, `workers` frames
+/// at a time ([`Frames::take`]); a run of bytes copied out whole, such as
+/// a `Vec<f64>`'s elements, is decompressed straight into its destination,
+/// every frame wholly inside it on its own thread ([`Frames::fill`]). So a
+/// state made of large arrays is decompressed once, into the memory it is
+/// restored to, on every core.
+///
+/// Frames decompressed for a decoder are kept until the `Frames` is
+/// dropped: what [`Frames::take`] returns stays valid and unchanged.
+pub(crate) struct Frames<'a> {
+    /// Each frame's compressed bytes, and where its bytes start in the
+    /// decompressed stream; one more entry's start is the stream's length.
+    frames: Vec<(&'a [u8], usize)>,
     workers: usize,
-) -> Option<Result<Vec<u8>, String>> {
-    let frames = split_frames(payload)?;
-    if frames.len() < 2 || frames.iter().map(|&(_, len)| len).sum::<usize>() != expected {
-        return None;
+    /// How far the stream has been read.
+    at: Cell<usize>,
+    /// Frames decompressed for [`Frames::take`].
+    decoded: Vec<OnceCell<Box<[u8]>>>,
+    /// Bytes taken across a frame boundary, copied together; at most one
+    /// take crosses each boundary, stored under the frame it starts in.
+    joined: Vec<OnceCell<Box<[u8]>>>,
+    /// Why a frame could not be decompressed.
+    failure: RefCell<Option<String>>,
+}
+
+impl<'a> Frames<'a> {
+    /// The frames of `payload`, if it is a series of at least two frames
+    /// that each declare their size and add up to `expected` bytes; `None`
+    /// otherwise (one frame, or a frame without its size): the caller
+    /// decompresses it as a stream.
+    pub(crate) fn new(payload: &'a [u8], expected: usize, workers: usize) -> Option<Frames<'a>> {
+        let split = split_frames(payload)?;
+        if split.len() < 2 || split.iter().map(|&(_, len)| len).sum::<usize>() != expected {
+            return None;
+        }
+        let mut frames = Vec::with_capacity(split.len() + 1);
+        let mut start = 0;
+        for (frame, len) in split {
+            frames.push((frame, start));
+            start += len;
+        }
+        frames.push((&[][..], start));
+        let count = frames.len() - 1;
+        Some(Frames {
+            frames,
+            workers: workers.max(1),
+            at: Cell::new(0),
+            decoded: (0..count).map(|_| OnceCell::new()).collect(),
+            joined: (0..count).map(|_| OnceCell::new()).collect(),
+            failure: RefCell::new(None),
+        })
     }
-    let mut out: Vec<u8> = Vec::with_capacity(expected);
-    // Disjoint regions of the output, one per frame, in order.
-    let mut regions = Vec::with_capacity(frames.len());
-    let mut at = 0;
-    for &(frame, len) in &frames {
-        regions.push((frame, Region::new(out.spare_capacity_mut(), at, len)));
-        at += len;
+
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.len() - self.at.get()
     }
-    let per_worker = regions.len().div_ceil(workers.max(1));
-    let outcome: Result<(), String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = regions
+
+    /// Why a frame could not be decompressed, once one could not.
+    pub(crate) fn failure(&self) -> Option<String> {
+        self.failure.borrow().clone()
+    }
+
+    fn len(&self) -> usize {
+        self.frames[self.frames.len() - 1].1
+    }
+
+    fn start(&self, frame: usize) -> usize {
+        self.frames[frame].1
+    }
+
+    fn end(&self, frame: usize) -> usize {
+        self.frames[frame + 1].1
+    }
+
+    /// The frame holding byte `at` of the stream (`at` < its length).
+    fn frame_of(&self, at: usize) -> usize {
+        self.frames.partition_point(|&(_, start)| start <= at) - 1
+    }
+
+    /// The next `count` bytes, or `None` if fewer are left or a frame
+    /// could not be decompressed (see [`Frames::failure`]).
+    pub(crate) fn take(&self, count: usize) -> Option<&[u8]> {
+        let at = self.at.get();
+        let end = at.checked_add(count).filter(|&end| end <= self.len())?;
+        if count == 0 {
+            return Some(&[]);
+        }
+        let first = self.frame_of(at);
+        let taken = if end <= self.end(first) {
+            let bytes = self.decoded(first)?;
+            &bytes[at - self.start(first)..end - self.start(first)]
+        } else {
+            let mut joined = Vec::with_capacity(count);
+            let mut frame = first;
+            while joined.len() < count {
+                let bytes = self.decoded(frame)?;
+                let from = (at + joined.len()) - self.start(frame);
+                let upto = (end - self.start(frame)).min(bytes.len());
+                joined.extend_from_slice(&bytes[from..upto]);
+                frame += 1;
+            }
+            // A later take starts past this boundary: the slot is free.
+            self.joined[first].get_or_init(|| joined.into_boxed_slice())
+        };
+        self.at.set(end);
+        Some(taken)
+    }
+
+    /// Fills `out` with the next `out.len()` bytes; `false` if fewer are
+    /// left or a frame could not be decompressed (see
+    /// [`Frames::failure`]). Frames wholly inside it are decompressed
+    /// straight into it, on up to `workers` threads.
+    pub(crate) fn fill(&self, out: &mut [MaybeUninit<u8>]) -> bool {
+        let at = self.at.get();
+        let Some(end) = at.checked_add(out.len()).filter(|&end| end <= self.len()) else {
+            return false;
+        };
+        if out.is_empty() {
+            return true;
+        }
+        let mut direct = Vec::new();
+        for frame in self.frame_of(at)..=self.frame_of(end - 1) {
+            let (start, stop) = (self.start(frame), self.end(frame));
+            let (from, upto) = (start.max(at), stop.min(end));
+            let part = &mut out[from - at..upto - at];
+            if self.decoded[frame].get().is_none() && from == start && upto == stop {
+                direct.push((self.frames[frame].0, Region::new(part)));
+                continue;
+            }
+            let Some(bytes) = self.decoded(frame) else {
+                return false;
+            };
+            let source = &bytes[from - start..upto - start];
+            // SAFETY: `part` and `source` have the same length (both are
+            // `from..upto`), and the frame's bytes are not `out`.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    source.as_ptr(),
+                    part.as_mut_ptr().cast::<u8>(),
+                    part.len(),
+                );
+            }
+        }
+        if let Err(reason) = decompress_all(&mut direct, self.workers) {
+            self.fail(reason);
+            return false;
+        }
+        self.at.set(end);
+        true
+    }
+
+    /// A frame's bytes, decompressed now if they were not, with the
+    /// frames after it that are not yet, `workers` in all.
+    fn decoded(&self, frame: usize) -> Option<&[u8]> {
+        if let Some(bytes) = self.decoded[frame].get() {
+            return Some(bytes);
+        }
+        let batch: Vec<usize> = (frame..self.decoded.len())
+            .filter(|&next| self.decoded[next].get().is_none())
+            .take(self.workers)
+            .collect();
+        let mut buffers: Vec<Vec<u8>> = batch
+            .iter()
+            .map(|&next| {
+                let len = self.end(next) - self.start(next);
+                let mut buffer = Vec::with_capacity(len);
+                super::prefault::for_writing(buffer.as_mut_ptr(), len);
+                buffer
+            })
+            .collect();
+        let mut jobs: Vec<(&[u8], Region)> = batch
+            .iter()
+            .zip(&mut buffers)
+            .map(|(&next, buffer)| {
+                let len = self.end(next) - self.start(next);
+                (
+                    self.frames[next].0,
+                    Region::new(&mut buffer.spare_capacity_mut()[..len]),
+                )
+            })
+            .collect();
+        if let Err(reason) = decompress_all(&mut jobs, self.workers) {
+            self.fail(reason);
+            return None;
+        }
+        drop(jobs);
+        for (&next, mut buffer) in batch.iter().zip(buffers) {
+            // SAFETY: `decompress_all` filled each region whole, and each
+            // region is the first `len` bytes of its buffer's capacity.
+            unsafe { buffer.set_len(self.end(next) - self.start(next)) };
+            let _ = self.decoded[next].set(buffer.into_boxed_slice());
+        }
+        self.decoded[frame].get().map(|bytes| &bytes[..])
+    }
+
+    fn fail(&self, reason: String) {
+        self.failure.borrow_mut().get_or_insert(reason);
+    }
+}
+
+/// Decompresses each frame into its region, which it must fill exactly, on
+/// up to `workers` threads (runs of consecutive jobs each).
+fn decompress_all(jobs: &mut [(&[u8], Region)], workers: usize) -> Result<(), String> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let per_worker = jobs.len().div_ceil(workers.max(1));
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
             .chunks_mut(per_worker)
             .map(|run| {
                 scope.spawn(move || {
@@ -146,15 +337,7 @@ pub(crate) fn decompress_frames(
                 .join()
                 .unwrap_or_else(|_| Err("a decompression thread panicked".to_owned()))
         })
-    });
-    if let Err(reason) = outcome {
-        return Some(Err(reason));
-    }
-    // SAFETY: the regions cover `0..expected` without overlap (their sizes
-    // add up to `expected`), and every one was filled completely: each
-    // frame wrote exactly its region's capacity, or we returned above.
-    unsafe { out.set_len(expected) };
-    Some(Ok(out))
+    })
 }
 
 /// The frames of `payload` and the size each declares; `None` if one does
@@ -222,12 +405,11 @@ struct Region {
 unsafe impl Send for Region {}
 
 impl Region {
-    /// `len` bytes at `at` of `spare`.
-    fn new(spare: &mut [std::mem::MaybeUninit<u8>], at: usize, len: usize) -> Region {
-        let part = &mut spare[at..at + len];
+    /// The memory of `part`, to be written by zstd.
+    fn new(part: &mut [MaybeUninit<u8>]) -> Region {
         Region {
             ptr: part.as_mut_ptr().cast(),
-            len,
+            len: part.len(),
             filled: 0,
         }
     }
@@ -263,6 +445,17 @@ mod tests {
         (0..len).map(|i| (i / 7 % 251) as u8).collect()
     }
 
+    /// All of a stream's bytes, filled in one go.
+    fn fill_all(frames: &Frames) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(frames.remaining());
+        let len = frames.remaining();
+        frames.fill(&mut out.spare_capacity_mut()[..len]).then(|| {
+            // SAFETY: `fill` wrote all `len` bytes.
+            unsafe { out.set_len(len) };
+            out
+        })
+    }
+
     #[test]
     fn frames_round_trip_on_any_number_of_workers() {
         for len in [0, 100, FRAMES_FROM - 1, FRAMES_FROM + FRAME / 2 + 3] {
@@ -276,11 +469,43 @@ mod tests {
                 assert_eq!(frames.len(), if len < FRAMES_FROM { 1 } else { 3 });
                 // A stream decoder reads the concatenated frames whole.
                 assert_eq!(zstd::decode_all(payload).expect("stream"), raw);
-                match decompress_frames(payload, len, workers) {
-                    Some(decoded) => assert_eq!(decoded.expect("frames"), raw),
+                match Frames::new(payload, len, workers) {
+                    Some(frames) => {
+                        assert_eq!(fill_all(&frames).expect("frames"), raw);
+                        assert_eq!(frames.remaining(), 0);
+                    }
                     None => assert!(len < FRAMES_FROM, "one frame is left to the stream"),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn takes_and_fills_in_any_order_read_the_stream_in_order() {
+        let raw = sample(FRAMES_FROM + FRAME + 1000);
+        let mut payload = Vec::new();
+        compress_into(&raw, 1, 2, &mut payload).expect("compress");
+        for workers in [1, 2, 4] {
+            let frames = Frames::new(&payload, raw.len(), workers).expect("frames");
+            let mut read = Vec::new();
+            // A few bytes, a run across a boundary (decompressed for the
+            // take and kept), a fill that starts mid-frame and ends in
+            // another, a take of nothing, and the rest filled.
+            read.extend_from_slice(frames.take(3).expect("take"));
+            let across = frames.take(FRAME).expect("take across a boundary");
+            assert_eq!(across, &raw[3..3 + FRAME]);
+            read.extend_from_slice(across);
+            let mut middle = vec![MaybeUninit::new(0_u8); FRAME + 17];
+            assert!(frames.fill(&mut middle));
+            // SAFETY: filled whole.
+            read.extend(middle.iter().map(|byte| unsafe { byte.assume_init() }));
+            assert_eq!(frames.take(0), Some(&[][..]));
+            read.extend(fill_all(&frames).expect("the rest"));
+            assert_eq!(read, raw);
+            // Past the end: refused, and nothing more is read.
+            assert_eq!(frames.take(1), None);
+            assert!(!frames.fill(&mut [MaybeUninit::new(0)]));
+            assert_eq!(frames.failure(), None);
         }
     }
 
@@ -290,9 +515,37 @@ mod tests {
         let mut out = Vec::new();
         compress_into(&raw, 1, 2, &mut out).expect("compress");
         // Another total than the header's: not decoded as frames.
-        assert!(decompress_frames(&out, raw.len() + 1, 2).is_none());
+        assert!(Frames::new(&out, raw.len() + 1, 2).is_none());
         // A cut payload is no series of whole frames. (Damaged bytes are
         // the file checksum's to catch, before any decompression.)
-        assert!(decompress_frames(&out[..out.len() - 1], raw.len(), 2).is_none());
+        assert!(Frames::new(&out[..out.len() - 1], raw.len(), 2).is_none());
+    }
+
+    /// A zstd frame of one raw block holding `content`, declaring
+    /// `declared` bytes (RFC 8878: single segment, a 1-byte content size).
+    fn raw_frame(declared: u8, content: &[u8]) -> Vec<u8> {
+        let block = (content.len() as u32) << 3 | 1; // raw, last block
+        let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x20, declared];
+        frame.extend_from_slice(&block.to_le_bytes()[..3]);
+        frame.extend_from_slice(content);
+        frame
+    }
+
+    #[test]
+    fn a_frame_that_lies_about_its_size_is_a_failure_with_the_reason() {
+        let good = [raw_frame(5, b"hello"), raw_frame(3, b"abc")].concat();
+        let frames = Frames::new(&good, 8, 2).expect("frames");
+        assert_eq!(fill_all(&frames).expect("fill"), b"helloabc");
+
+        let lying = [raw_frame(10, b"hello"), raw_frame(3, b"abc")].concat();
+        for read in [
+            |frames: &Frames| fill_all(frames).is_some(),
+            |frames: &Frames| frames.take(1).is_some(),
+        ] {
+            let frames = Frames::new(&lying, 13, 2).expect("frame headers");
+            assert!(!read(&frames), "read a frame that lies");
+            let reason = frames.failure().expect("a reason");
+            assert!(!reason.is_empty(), "{reason}");
+        }
     }
 }

@@ -29,13 +29,12 @@
 //! against the bytes actually present or against [`Limits`] before anything
 //! is allocated from them, and no input makes the decoder panic.
 
-use std::borrow::Cow;
 use std::io::Read;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::bytes::compress;
+use crate::bytes::{compress, decode};
 use crate::error::{CorruptReason, Error, Result};
 
 /// The first 8 bytes of every checkpoint file.
@@ -526,7 +525,8 @@ pub fn decode_state<S: DeserializeOwned>(
     }
     let expected = usize::try_from(state_len).map_err(|_| too_large)?;
 
-    let state_bytes: Cow<'_, [u8]> = match header.codec {
+    let decompressed;
+    let source = match header.codec {
         Codec::Raw => {
             if payload.len() != expected {
                 return Err(CorruptReason::BadPayload(format!(
@@ -534,17 +534,36 @@ pub fn decode_state<S: DeserializeOwned>(
                     payload.len()
                 )));
             }
-            Cow::Borrowed(payload)
+            decode::Source::slice(payload)
         }
-        Codec::Zstd { .. } => Cow::Owned(decompress(payload, state_len, expected)?),
+        // A large state saved as independent frames: decompressed as it is
+        // read, on every core, into what it is restored to.
+        Codec::Zstd { .. } => match (expected >= compress::FRAMES_FROM)
+            .then(|| compress::Frames::new(payload, expected, zstd_workers()))
+            .flatten()
+        {
+            Some(frames) => decode::Source::Frames(frames),
+            None => {
+                decompressed = decompress(payload, state_len, expected)?;
+                decode::Source::slice(&decompressed)
+            }
+        },
     };
 
-    let (state, rest) = postcard::take_from_bytes::<S>(&state_bytes)
-        .map_err(|e| CorruptReason::BadPayload(e.to_string()))?;
-    if !rest.is_empty() {
+    let state = decode::decode::<S>(&source).map_err(|e| {
+        let failure = match &source {
+            decode::Source::Frames(frames) => frames.failure(),
+            decode::Source::Slice(_) => None,
+        };
+        CorruptReason::BadPayload(match failure {
+            Some(reason) => format!("zstd: {reason}"),
+            None => e.to_string(),
+        })
+    })?;
+    if source.remaining() != 0 {
         return Err(CorruptReason::TrailingBytes {
             section: "state",
-            count: rest.len() as u64,
+            count: source.remaining() as u64,
         });
     }
     Ok(state)
@@ -554,12 +573,6 @@ pub fn decode_state<S: DeserializeOwned>(
 /// bytes. Reads at most one byte more than that, so a payload that would
 /// expand further (a zstd bomb) costs only `state_len + 1` bytes of memory.
 fn decompress(payload: &[u8], state_len: u64, expected: usize) -> Result<Vec<u8>, CorruptReason> {
-    // A large state saved as independent frames: on every core.
-    if expected >= compress::FRAMES_FROM
-        && let Some(decoded) = compress::decompress_frames(payload, expected, zstd_workers())
-    {
-        return decoded.map_err(|reason| CorruptReason::BadPayload(format!("zstd: {reason}")));
-    }
     let decoder = zstd::stream::read::Decoder::with_buffer(payload)
         .map_err(|e| CorruptReason::BadPayload(format!("zstd: {e}")))?;
     let mut out = Vec::with_capacity(expected.min(INITIAL_RESERVE));
