@@ -367,42 +367,27 @@ impl Bench {
         }
     }
 
-    /// d. The same vector as a field of a user's struct, which serde
-    /// decodes element by element (a restore reads a vector in one copy
-    /// only as the whole state or a `#[state]` local: bytes/decode.rs),
-    /// and the same field marked `vec_in_one_copy`. Against the raw read
-    /// timed above.
+    /// d. The same vector as a field of a user's struct, beside a vector
+    /// of another type that serde decodes element by element. Against the
+    /// raw read timed above.
     fn nested_restore(&mut self, state: &[f64], read: Duration) {
         #[derive(serde::Serialize, serde::Deserialize, PartialEq)]
         struct Field {
             values: Vec<f64>,
-            step: u64,
-        }
-        #[derive(serde::Serialize, serde::Deserialize, PartialEq)]
-        struct Marked {
-            #[serde(deserialize_with = "checkpoint_core::vec_in_one_copy")]
-            values: Vec<f64>,
+            cells: Vec<u32>,
             step: u64,
         }
         let field = Field {
             values: state.to_vec(),
+            cells: (0..1000).collect(),
             step: 7,
         };
         let restore = self.restore_time("nested", &field);
         let mib = (state.len() * 8) >> 20;
         self.push(
-            format!("d. restore {mib} MiB random as a field of a struct (serde, element by element) / fs::read of its raw bytes"),
-            restore.as_secs_f64() / read.as_secs_f64(),
-            Target::None,
-            format!("{} ms vs {} ms", ms(restore), ms(read)),
-        );
-        let marked = Marked {
-            values: field.values,
-            step: 7,
-        };
-        let restore = self.restore_time("marked", &marked);
-        self.push(
-            format!("d. restore {mib} MiB random as a field marked vec_in_one_copy / fs::read of its raw bytes"),
+            format!(
+                "d. restore {mib} MiB random as a field of a struct / fs::read of its raw bytes"
+            ),
             restore.as_secs_f64() / read.as_secs_f64(),
             Target::None,
             format!("{} ms vs {} ms", ms(restore), ms(read)),

@@ -7,17 +7,23 @@ use crate::bytes::format::{Limits, decode_file, decode_state};
 /// options, floats.
 type State = (Vec<u64>, String, Option<i32>, Vec<(u8, f64)>);
 
-/// The state the macro saves, with fields read in one copy
-/// (`bytes/decode.rs`) and one read through serde.
+/// A state of the kinds `bytes/decode.rs` reads in one copy, in a struct
+/// and in an enum, beside a text and numbers read through serde.
 #[derive(serde::Deserialize)]
 #[allow(dead_code)]
-struct Locals {
-    #[serde(deserialize_with = "crate::__private::state_field")]
-    field: Option<Vec<f64>>,
-    #[serde(deserialize_with = "crate::__private::state_field")]
-    bytes: Option<Vec<u8>>,
-    #[serde(deserialize_with = "crate::__private::state_field")]
+struct Arrays {
+    doubles: Vec<f64>,
+    nested: Vec<Vec<f32>>,
     text: Option<String>,
+    kind: Kind,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+enum Kind {
+    Bytes(Vec<u8>),
+    Signed { values: Vec<i8>, scale: i64 },
+    None,
 }
 
 /// Decodes `bytes` as a checkpoint file, then again with the checksum made
@@ -30,10 +36,10 @@ pub fn decode(bytes: &[u8]) {
     };
     let decode_all = |bytes: &[u8]| {
         let (header, payload) = decode_file(bytes, &limits).ok()?;
-        let locals = decode_state::<Locals>(&header, payload, &limits).ok();
+        let arrays = decode_state::<Arrays>(&header, payload, &limits).ok();
         let vector = decode_state::<Vec<f32>>(&header, payload, &limits).ok();
         let state = decode_state::<State>(&header, payload, &limits).ok();
-        (locals.is_some() || vector.is_some() || state.is_some()).then_some(())
+        (arrays.is_some() || vector.is_some() || state.is_some()).then_some(())
     };
     assert!(
         bytes.len() < 4 || crc_is_valid(bytes) || decode_all(bytes).is_none(),

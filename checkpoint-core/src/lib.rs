@@ -134,7 +134,6 @@ pub mod __private;
 #[path = "fuzz.rs"]
 pub mod __fuzz;
 
-pub use bytes::decode::vec_in_one_copy;
 pub use checkpoint::{Checkpoint, CheckpointBuilder, Stats};
 pub use checkpoint_macros::checkpointed;
 pub use duration::{DurationError, parse_duration};

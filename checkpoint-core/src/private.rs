@@ -13,10 +13,6 @@ pub use serde;
 /// compiler: a bad one stops the build with what is accepted.
 pub use crate::duration::option_ms as duration_ms;
 
-/// How the state's fields are restored: a `#[state]` local that is a
-/// `Vec` of `f64`, `f32`, `u8` or `i8` in one copy (`bytes/decode.rs`).
-pub use crate::bytes::decode::state_field;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

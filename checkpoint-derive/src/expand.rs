@@ -324,10 +324,7 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenS
                 #[serde(crate = "::checkpoint_core::__private::serde")]
                 #[serde(bound(serialize = #serialize_bound, deserialize = #deserialize_bound))]
                 pub struct #struct_name<#(#params),*> {
-                    #(
-                        #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
-                        pub #fields: ::core::option::Option<#params>,
-                    )*
+                    #(pub #fields: ::core::option::Option<#params>,)*
                 }
 
                 impl<#(#params),*> ::checkpoint_core::__private::StateSchema for #struct_name<#(#params),*> {

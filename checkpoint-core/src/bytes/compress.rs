@@ -211,6 +211,27 @@ impl<'a> Frames<'a> {
         Some(taken)
     }
 
+    /// Steps back over the last `count` bytes read, which a reader had
+    /// at hand and did not use.
+    pub(crate) fn rewind(&self, count: usize) {
+        self.at.set(self.at.get() - count);
+    }
+
+    /// The rest of the frame being read, if it is decompressed already
+    /// (it is not decompressed for this); reads it.
+    pub(crate) fn decoded_rest(&self) -> &[u8] {
+        let at = self.at.get();
+        if at >= self.len() {
+            return &[];
+        }
+        let frame = self.frame_of(at);
+        let Some(bytes) = self.decoded[frame].get() else {
+            return &[];
+        };
+        self.at.set(self.end(frame));
+        &bytes[at - self.start(frame)..]
+    }
+
     /// Fills `out` with the next `out.len()` bytes; `false` if fewer are
     /// left or a frame could not be decompressed (see
     /// [`Frames::failure`]). Frames wholly inside it are decompressed

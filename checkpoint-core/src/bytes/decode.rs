@@ -1,5 +1,5 @@
-//! Decoding a state from its bytes, with the arrays of plain numbers in it
-//! restored by one copy each.
+//! Decoding a state from its bytes, with every vector of plain numbers in
+//! it restored by one copy.
 //!
 //! serde restores a `Vec<f64>` one element at a time, into a vector it
 //! grows as it goes: for 32 M doubles that was most of a restore. The bytes
@@ -9,243 +9,521 @@
 //! which is a valid value, and which postcard stores at a fixed width) is
 //! read here by allocating it once at its length, faulting its memory in
 //! with one system call (`prefault.rs`) and copying its bytes in, or
-//! decompressing them straight into it ([`Frames::fill`]). That is done for
-//! the state as a whole (`Checkpoint::restore::<Vec<f64>>`) and for each
-//! `#[state]` local the macro restores ([`state_field`]); a vector deeper
-//! inside a user's type goes through serde element by element. The bytes
-//! on disk are the same either way.
+//! decompressing them straight into it ([`Frames::fill`]), wherever it is
+//! in the state: the state itself, a field of a struct, an element of a
+//! map or of another vector.
 //!
-//! The decoder is postcard's, over a flavor ([`Shared`]) that reads a
-//! [`Source`] also reachable from [`state_field`] while a decode runs on
-//! this thread: that is how a field reads its bytes past the deserializer
-//! serde hands it.
+//! That takes a deserializer of our own ([`Decoder`]). It reads postcard's
+//! format by postcard's rules, with postcard's errors (the `tests` decode
+//! every kind of value, whole, cut and damaged, with both and compare),
+//! and recognizes, when serde asks it for a sequence, the visitor serde's
+//! own `Deserialize for Vec<f64>` passes ([`plain_vec`]). Those visitors
+//! are told apart by their type ids, learnt once by asking serde to
+//! deserialize each vector type from a deserializer that only records the
+//! visitor it is given ([`Probe`]). The bytes on disk are the same either
+//! way.
 
+use std::any::TypeId;
 use std::cell::Cell;
-use std::marker::PhantomData;
 use std::mem::{ManuallyDrop, MaybeUninit};
+use std::sync::OnceLock;
 
-use postcard::de_flavors::Flavor;
-use serde::de::{DeserializeOwned, Error as _};
-use serde::{Deserialize, Deserializer};
+use serde::Deserializer;
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, EnumAccess, Error as _, IntoDeserializer, MapAccess,
+    SeqAccess, VariantAccess, Visitor,
+};
 
 use super::compress::Frames;
 
 /// The bytes of a state, decompressed or not.
 pub(crate) enum Source<'a> {
     /// All of them, in memory (or mapped).
-    Slice(Cell<&'a [u8]>),
+    Slice(&'a [u8]),
     /// Independent zstd frames, decompressed as they are read.
     Frames(Frames<'a>),
 }
 
-impl<'a> Source<'a> {
-    pub(crate) fn slice(bytes: &'a [u8]) -> Source<'a> {
-        Source::Slice(Cell::new(bytes))
-    }
-
-    /// Bytes not read yet.
-    pub(crate) fn remaining(&self) -> usize {
-        match self {
-            Source::Slice(rest) => rest.get().len(),
-            Source::Frames(frames) => frames.remaining(),
-        }
-    }
-
-    fn take(&self, count: usize) -> postcard::Result<&[u8]> {
-        let taken = match self {
-            Source::Slice(rest) => rest.get().split_at_checked(count).map(|(taken, after)| {
-                rest.set(after);
-                taken
-            }),
-            Source::Frames(frames) => frames.take(count),
-        };
-        taken.ok_or(postcard::Error::DeserializeUnexpectedEnd)
-    }
-
-    /// Fills `out` with the next `out.len()` bytes.
-    fn fill(&self, out: &mut [MaybeUninit<u8>]) -> postcard::Result<()> {
-        let filled = match self {
-            Source::Slice(rest) => rest
-                .get()
-                .split_at_checked(out.len())
-                .map(|(taken, after)| {
-                    // SAFETY: `out` has room for `taken.len()` bytes and is
-                    // not part of the source.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            taken.as_ptr(),
-                            out.as_mut_ptr().cast::<u8>(),
-                            taken.len(),
-                        );
-                    }
-                    rest.set(after);
-                }),
-            Source::Frames(frames) => frames.fill(out).then_some(()),
-        };
-        filled.ok_or(postcard::Error::DeserializeUnexpectedEnd)
-    }
-}
-
-/// Decodes a `S` from `source`, leaving the cursor after it.
-pub(crate) fn decode<S: DeserializeOwned>(source: &Source<'_>) -> postcard::Result<S> {
-    if let Some(state) = vec_of_plain::<S>(source) {
-        return state;
-    }
-    let _active = Active::enter(source);
-    let mut deserializer = Decoder::from_flavor(Shared { source });
-    S::deserialize(&mut deserializer)
+/// Decodes a `S` from `source`; returns it and how many bytes were left
+/// after it.
+pub(crate) fn decode<S: DeserializeOwned>(source: &Source<'_>) -> postcard::Result<(S, usize)> {
+    let mut decoder = Decoder::new(source);
+    let state = S::deserialize(&mut decoder)?;
+    Ok((state, decoder.remaining()))
 }
 
 /// Decodes a `S` from the start of `bytes`; returns it and the bytes after
 /// it. The same result and errors as `postcard::take_from_bytes`.
 pub(crate) fn take_from_bytes<S: DeserializeOwned>(bytes: &[u8]) -> postcard::Result<(S, &[u8])> {
-    let source = Source::slice(bytes);
-    let state = decode::<S>(&source)?;
-    let used = bytes.len() - source.remaining();
-    Ok((state, &bytes[used..]))
+    let (state, left) = decode::<S>(&Source::Slice(bytes))?;
+    Ok((state, &bytes[bytes.len() - left..]))
 }
 
-/// Deserializes one field of the state the macro saves, an `Option<P>`:
-/// in one copy when `P` is a vector of plain numbers and the deserializer
-/// is a restore's, through serde otherwise.
-#[doc(hidden)]
-pub fn state_field<'de, D, P>(deserializer: D) -> Result<Option<P>, D::Error>
-where
-    D: Deserializer<'de>,
-    P: Deserialize<'de>,
-{
-    match read_through::<D, P>() {
-        Some(source) => read_option::<P>(source).map_err(D::Error::custom),
-        None => Option::<P>::deserialize(deserializer),
-    }
-}
-
-/// Restores a `Vec<f64>`, `Vec<f32>`, `Vec<u8>` or `Vec<i8>` field of
-/// your own state type in one copy, as a `#[state]` local of those types
-/// is restored, instead of one element at a time through serde (about
-/// twice as long for a large vector). Put it on the field:
+/// A serde deserializer of postcard's format (postcard 1's wire format,
+/// read by the same rules and with the same errors as its deserializer),
+/// that reads vectors of plain numbers in one copy.
 ///
-/// ```
-/// use serde::{Deserialize, Serialize};
-///
-/// #[derive(Serialize, Deserialize, PartialEq, Debug)]
-/// struct Grid {
-///     #[serde(deserialize_with = "checkpoint_core::vec_in_one_copy")]
-///     cells: Vec<f64>,
-///     width: usize,
-/// }
-///
-/// # let dir = tempfile::tempdir()?;
-/// let grid = Grid { cells: vec![0.5; 1 << 16], width: 256 };
-/// let mut run = checkpoint_core::Checkpoint::builder("grid").dir(&dir).open()?;
-/// run.save(&grid)?;
-/// run.flush()?;
-/// assert_eq!(run.restore::<Grid>()?, Some(grid));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// The bytes saved are the same with or without it, so adding it to a
-/// running job's code keeps its checkpoints. Read by any other
-/// deserializer (JSON, say), or on a field of another type, it is serde's
-/// own `Deserialize`.
-pub fn vec_in_one_copy<'de, D, P>(deserializer: D) -> Result<P, D::Error>
-where
-    D: Deserializer<'de>,
-    P: Deserialize<'de>,
-{
-    match read_through::<D, P>() {
-        Some(source) => vec_of_plain::<P>(source)
-            .expect("read_through checked that P is a vector of plain numbers")
-            .map_err(D::Error::custom),
-        None => P::deserialize(deserializer),
-    }
+/// It reads from `window`, bytes already at hand; when those run out, the
+/// frames (if any) supply more. The frames' cursor is always at the end
+/// of the window.
+struct Decoder<'de> {
+    window: &'de [u8],
+    frames: Option<&'de Frames<'de>>,
 }
 
-/// The source a `P` is to be read from in one copy: when `P` is a vector
-/// of plain numbers and `D` is the deserializer of a restore's [`decode`].
-fn read_through<'x, D, P>() -> Option<&'x Source<'x>> {
-    if !is_plain_vec::<P>() || typeid::of::<D>() != typeid::of::<&mut Decoder<'static, 'static>>() {
-        return None;
-    }
-    // SAFETY: `D` is this module's deserializer, which exists only inside
-    // `decode`, whose source is the active one (a decode nested in it
-    // would have ended before this one goes on). The callers read through
-    // it at once and keep nothing read.
-    unsafe { Active::current() }
+/// postcard's error for bytes that end too soon.
+const END: postcard::Error = postcard::Error::DeserializeUnexpectedEnd;
+
+/// Reads a varint of an unsigned type as postcard does: 7 bits a byte,
+/// least significant first, at most as many bytes as the type needs, the
+/// last of them holding no bits beyond the type's.
+macro_rules! varint {
+    ($name:ident, $t:ty) => {
+        #[inline]
+        fn $name(&mut self) -> postcard::Result<$t> {
+            const BITS: usize = <$t>::BITS as usize;
+            const MAX_BYTES: usize = BITS.div_ceil(7);
+            const LAST_MAX: u8 = (1 << (BITS % 7)) - 1;
+            let mut value: $t = 0;
+            // All its bytes at hand (the usual case): read them without
+            // moving the window for each.
+            if let Some(bytes) = self.window.get(..MAX_BYTES) {
+                for (i, &byte) in bytes.iter().enumerate() {
+                    value |= <$t>::from(byte & 0x7f) << (7 * i);
+                    if byte & 0x80 == 0 {
+                        self.window = &self.window[i + 1..];
+                        return if i == MAX_BYTES - 1 && byte > LAST_MAX {
+                            Err(postcard::Error::DeserializeBadVarint)
+                        } else {
+                            Ok(value)
+                        };
+                    }
+                }
+                return Err(postcard::Error::DeserializeBadVarint);
+            }
+            for i in 0..MAX_BYTES {
+                let byte = self.pop()?;
+                value |= <$t>::from(byte & 0x7f) << (7 * i);
+                if byte & 0x80 == 0 {
+                    return if i == MAX_BYTES - 1 && byte > LAST_MAX {
+                        Err(postcard::Error::DeserializeBadVarint)
+                    } else {
+                        Ok(value)
+                    };
+                }
+            }
+            Err(postcard::Error::DeserializeBadVarint)
+        }
+    };
 }
 
-/// postcard's deserializer over [`Shared`].
-type Decoder<'de, 's> = postcard::Deserializer<'de, Shared<'de, 's>>;
-
-/// A postcard flavor reading a [`Source`] that [`state_field`] can read
-/// from too.
-pub(crate) struct Shared<'de, 's> {
-    source: &'de Source<'s>,
-}
-
-impl<'de, 's: 'de> Flavor<'de> for Shared<'de, 's> {
-    type Remainder = usize;
-    type Source = &'de Source<'s>;
-
-    #[inline]
-    fn pop(&mut self) -> postcard::Result<u8> {
-        self.source.take(1).map(|byte| byte[0])
-    }
-
-    #[inline]
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.source.remaining())
-    }
-
-    #[inline]
-    fn try_take_n(&mut self, count: usize) -> postcard::Result<&'de [u8]> {
-        self.source.take(count)
-    }
-
-    fn finalize(self) -> postcard::Result<usize> {
-        Ok(self.source.remaining())
-    }
-}
-
-thread_local! {
-    /// The source of the decode running on this thread, if any.
-    static ACTIVE: Cell<*const Source<'static>> = const { Cell::new(std::ptr::null()) };
-}
-
-/// Marks a source as this thread's active one until dropped, then puts
-/// back the one before (a decode inside a decode).
-struct Active<'a> {
-    previous: *const Source<'static>,
-    _source: PhantomData<&'a Source<'a>>,
-}
-
-impl<'a> Active<'a> {
-    fn enter(source: &'a Source<'_>) -> Active<'a> {
-        let pointer = std::ptr::from_ref(source).cast::<Source<'static>>();
-        Active {
-            previous: ACTIVE.replace(pointer),
-            _source: PhantomData,
+impl<'de> Decoder<'de> {
+    fn new(source: &'de Source<'_>) -> Decoder<'de> {
+        match source {
+            Source::Slice(bytes) => Decoder {
+                window: bytes,
+                frames: None,
+            },
+            Source::Frames(frames) => Decoder {
+                window: &[],
+                frames: Some(frames),
+            },
         }
     }
 
-    /// The active source.
-    ///
-    /// # Safety
-    ///
-    /// The caller must not keep the reference, or bytes read through it,
-    /// past the decode it belongs to: both really live only as long as
-    /// that decode's [`decode`] call.
-    unsafe fn current<'x>() -> Option<&'x Source<'x>> {
-        let pointer = ACTIVE.get().cast::<Source<'x>>();
-        // SAFETY: a non-null pointer is the source of a decode running on
-        // this thread (`Active` resets it when that decode ends).
-        unsafe { pointer.as_ref() }
+    /// Bytes not read yet.
+    fn remaining(&self) -> usize {
+        self.window.len() + self.frames.map_or(0, Frames::remaining)
+    }
+
+    #[inline]
+    fn pop(&mut self) -> postcard::Result<u8> {
+        if let [byte, rest @ ..] = self.window {
+            self.window = rest;
+            return Ok(*byte);
+        }
+        self.take_more(1).map(|byte| byte[0])
+    }
+
+    #[inline]
+    fn take(&mut self, count: usize) -> postcard::Result<&'de [u8]> {
+        match self.window.split_at_checked(count) {
+            Some((taken, rest)) => {
+                self.window = rest;
+                Ok(taken)
+            }
+            None => self.take_more(count),
+        }
+    }
+
+    /// The next `N` bytes.
+    #[inline]
+    fn array<const N: usize>(&mut self) -> postcard::Result<[u8; N]> {
+        if let Some((bytes, rest)) = self.window.split_first_chunk::<N>() {
+            self.window = rest;
+            return Ok(*bytes);
+        }
+        let bytes = self.take_more(N)?;
+        bytes.try_into().map_err(|_| END)
+    }
+
+    /// [`Decoder::take`] past the window: from the frames.
+    #[cold]
+    fn take_more(&mut self, count: usize) -> postcard::Result<&'de [u8]> {
+        let frames = self.frames.ok_or(END)?;
+        frames.rewind(self.window.len());
+        self.window = &[];
+        let taken = frames.take(count).ok_or(END)?;
+        self.window = frames.decoded_rest();
+        Ok(taken)
+    }
+
+    /// Fills `out` with the next `out.len()` bytes.
+    fn fill(&mut self, out: &mut [MaybeUninit<u8>]) -> postcard::Result<()> {
+        if let Some((taken, rest)) = self.window.split_at_checked(out.len()) {
+            // SAFETY: `out` has room for `taken.len()` bytes and is not
+            // part of the source.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    taken.as_ptr(),
+                    out.as_mut_ptr().cast::<u8>(),
+                    taken.len(),
+                );
+            }
+            self.window = rest;
+            return Ok(());
+        }
+        let frames = self.frames.ok_or(END)?;
+        frames.rewind(self.window.len());
+        self.window = &[];
+        if !frames.fill(out) {
+            return Err(END);
+        }
+        self.window = frames.decoded_rest();
+        Ok(())
+    }
+
+    varint!(varint_u16, u16);
+    varint!(varint_u32, u32);
+    varint!(varint_u64, u64);
+    varint!(varint_u128, u128);
+
+    /// A length, as postcard stores a `usize`: a varint of the pointer's
+    /// width.
+    fn len(&mut self) -> postcard::Result<usize> {
+        #[cfg(target_pointer_width = "64")]
+        let len = self.varint_u64()?;
+        #[cfg(not(target_pointer_width = "64"))]
+        let len = self.varint_u32()?;
+        usize::try_from(len).map_err(|_| postcard::Error::DeserializeBadVarint)
+    }
+
+    /// A length and that many bytes of UTF-8.
+    fn text(&mut self) -> postcard::Result<&'de str> {
+        std::str::from_utf8(self.take_sized()?).map_err(|_| postcard::Error::DeserializeBadUtf8)
+    }
+
+    /// A length and that many bytes.
+    fn take_sized(&mut self) -> postcard::Result<&'de [u8]> {
+        let len = self.len()?;
+        self.take(len)
     }
 }
 
-impl Drop for Active<'_> {
-    fn drop(&mut self) {
-        ACTIVE.set(self.previous);
+impl<'de> Deserializer<'de> for &mut Decoder<'de> {
+    type Error = postcard::Error;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    /// postcard's format does not describe itself.
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> postcard::Result<V::Value> {
+        Err(postcard::Error::WontImplement)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, _visitor: V) -> postcard::Result<V::Value> {
+        Err(postcard::Error::WontImplement)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, _visitor: V) -> postcard::Result<V::Value> {
+        Err(postcard::Error::WontImplement)
+    }
+
+    #[inline]
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        match self.pop()? {
+            0 => visitor.visit_bool(false),
+            1 => visitor.visit_bool(true),
+            _ => Err(postcard::Error::DeserializeBadBool),
+        }
+    }
+
+    #[inline]
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_i8(self.pop()? as i8)
+    }
+
+    #[inline]
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_u8(self.pop()?)
+    }
+
+    // Signed integers are zigzag-encoded varints.
+    #[inline]
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        let value = self.varint_u16()?;
+        visitor.visit_i16((value >> 1) as i16 ^ -((value & 1) as i16))
+    }
+
+    #[inline]
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        let value = self.varint_u32()?;
+        visitor.visit_i32((value >> 1) as i32 ^ -((value & 1) as i32))
+    }
+
+    #[inline]
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        let value = self.varint_u64()?;
+        visitor.visit_i64((value >> 1) as i64 ^ -((value & 1) as i64))
+    }
+
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        let value = self.varint_u128()?;
+        visitor.visit_i128((value >> 1) as i128 ^ -((value & 1) as i128))
+    }
+
+    #[inline]
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_u16(self.varint_u16()?)
+    }
+
+    #[inline]
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_u32(self.varint_u32()?)
+    }
+
+    #[inline]
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_u64(self.varint_u64()?)
+    }
+
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_u128(self.varint_u128()?)
+    }
+
+    #[inline]
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_f32(f32::from_le_bytes(self.array()?))
+    }
+
+    #[inline]
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_f64(f64::from_le_bytes(self.array()?))
+    }
+
+    /// A char is stored as its UTF-8 bytes, with their count.
+    #[inline]
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        let len = self.len()?;
+        if len > 4 {
+            return Err(postcard::Error::DeserializeBadChar);
+        }
+        let character = std::str::from_utf8(self.take(len)?)
+            .ok()
+            .and_then(|text| text.chars().next())
+            .ok_or(postcard::Error::DeserializeBadChar)?;
+        visitor.visit_char(character)
+    }
+
+    #[inline]
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_borrowed_str(self.text()?)
+    }
+
+    #[inline]
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_str(self.text()?)
+    }
+
+    #[inline]
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_borrowed_bytes(self.take_sized()?)
+    }
+
+    #[inline]
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_bytes(self.take_sized()?)
+    }
+
+    /// Units are not stored.
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        visitor.visit_unit()
+    }
+
+    #[inline]
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        match self.pop()? {
+            0 => visitor.visit_none(),
+            1 => visitor.visit_some(self),
+            _ => Err(postcard::Error::DeserializeBadOption),
+        }
+    }
+
+    #[inline]
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    #[inline]
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        if let Some(vec) = plain_vec::<V>(self) {
+            return vec;
+        }
+        let len = self.len()?;
+        visitor.visit_seq(Elements { decoder: self, len })
+    }
+
+    /// Tuples and structs: their elements or fields in order, no length.
+    #[inline]
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        visitor.visit_seq(Elements { decoder: self, len })
+    }
+
+    #[inline]
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        self.deserialize_tuple(len, visitor)
+    }
+
+    #[inline]
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        self.deserialize_tuple(fields.len(), visitor)
+    }
+
+    #[inline]
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> postcard::Result<V::Value> {
+        let len = self.len()?;
+        visitor.visit_map(Elements { decoder: self, len })
+    }
+
+    /// An enum: its variant's index as a varint, then its content.
+    #[inline]
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        visitor.visit_enum(self)
+    }
+}
+
+/// The elements of a sequence, tuple or struct, or the entries of a map.
+struct Elements<'a, 'de> {
+    decoder: &'a mut Decoder<'de>,
+    len: usize,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+    type Error = postcard::Error;
+
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> postcard::Result<Option<T::Value>> {
+        if self.len == 0 {
+            return Ok(None);
+        }
+        self.len -= 1;
+        seed.deserialize(&mut *self.decoder).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        // As postcard's: no hint larger than the bytes left.
+        (self.len <= self.decoder.remaining()).then_some(self.len)
+    }
+}
+
+impl<'de> MapAccess<'de> for Elements<'_, 'de> {
+    type Error = postcard::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> postcard::Result<Option<K::Value>> {
+        self.next_element_seed(seed)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> postcard::Result<T::Value> {
+        seed.deserialize(&mut *self.decoder)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.len)
+    }
+}
+
+impl<'de> EnumAccess<'de> for &mut Decoder<'de> {
+    type Error = postcard::Error;
+    type Variant = Self;
+
+    fn variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> postcard::Result<(T::Value, Self)> {
+        let index = self.varint_u32()?;
+        let variant = seed.deserialize(IntoDeserializer::<postcard::Error>::into_deserializer(
+            index,
+        ))?;
+        Ok((variant, self))
+    }
+}
+
+impl<'de> VariantAccess<'de> for &mut Decoder<'de> {
+    type Error = postcard::Error;
+
+    fn unit_variant(self) -> postcard::Result<()> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> postcard::Result<T::Value> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> postcard::Result<V::Value> {
+        self.deserialize_tuple(len, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> postcard::Result<V::Value> {
+        self.deserialize_tuple(fields.len(), visitor)
     }
 }
 
@@ -280,50 +558,92 @@ impl Plain for i8 {
     }
 }
 
-fn is_plain_vec<P>() -> bool {
-    let id = typeid::of::<P>();
-    id == typeid::of::<Vec<f64>>()
-        || id == typeid::of::<Vec<f32>>()
-        || id == typeid::of::<Vec<u8>>()
-        || id == typeid::of::<Vec<i8>>()
-}
-
-/// `P` read in one copy from `source`, if it is a vector of plain numbers.
-fn vec_of_plain<P>(source: &Source<'_>) -> Option<postcard::Result<P>> {
-    fn read_as<T: Plain, P>(source: &Source<'_>) -> Option<postcard::Result<P>> {
-        (typeid::of::<P>() == typeid::of::<Vec<T>>())
-            .then(|| read_vec::<T>(source).map(same::<Vec<T>, P>))
+/// What `V` deserializes, read in one copy, if `V` is the
+/// visitor of serde's `Deserialize for Vec<T>` with `T` a [`Plain`]
+/// number: its `visit_seq` collects the elements in order and nothing
+/// else, which is what [`read_vec`] returns.
+#[inline]
+fn plain_vec<'de, V: Visitor<'de>>(
+    decoder: &mut Decoder<'de>,
+) -> Option<postcard::Result<V::Value>> {
+    fn read_as<T: Plain, Value>(decoder: &mut Decoder<'_>) -> postcard::Result<Value> {
+        read_vec::<T>(decoder).map(same::<Vec<T>, Value>)
     }
-    read_as::<f64, P>(source)
-        .or_else(|| read_as::<f32, P>(source))
-        .or_else(|| read_as::<u8, P>(source))
-        .or_else(|| read_as::<i8, P>(source))
-}
-
-/// An `Option<P>` as postcard stores it (a tag byte 0 or 1, then the
-/// value), `P` a vector of plain numbers.
-fn read_option<P>(source: &Source<'_>) -> postcard::Result<Option<P>> {
-    match source.take(1)?[0] {
-        0 => Ok(None),
-        1 => vec_of_plain::<P>(source)
-            .expect("called for vectors of plain numbers only")
-            .map(Some),
-        _ => Err(postcard::Error::DeserializeBadOption),
+    // The value's type first: for any other visitor this folds away.
+    let value = typeid::of::<V::Value>();
+    let visitor = Some(typeid::of::<V>());
+    let visitors = vec_visitors();
+    if value == TypeId::of::<Vec<f64>>() && visitor == visitors[0] {
+        Some(read_as::<f64, V::Value>(decoder))
+    } else if value == TypeId::of::<Vec<f32>>() && visitor == visitors[1] {
+        Some(read_as::<f32, V::Value>(decoder))
+    } else if value == TypeId::of::<Vec<u8>>() && visitor == visitors[2] {
+        Some(read_as::<u8, V::Value>(decoder))
+    } else if value == TypeId::of::<Vec<i8>>() && visitor == visitors[3] {
+        Some(read_as::<i8, V::Value>(decoder))
+    } else {
+        None
     }
 }
 
-/// A `Vec<T>` as postcard stores it: its length as a varint (read by
-/// postcard itself), then each element's little-endian bytes. Allocated
-/// once, at its length, which the bytes left must hold (so a damaged
-/// length cannot ask for more memory than the state has).
-fn read_vec<T: Plain>(source: &Source<'_>) -> postcard::Result<Vec<T>> {
-    let len = u64::deserialize(&mut Decoder::from_flavor(Shared { source }))?;
-    let size = usize::try_from(len)
-        .ok()
-        .and_then(|len| len.checked_mul(size_of::<T>()))
-        .filter(|&size| size <= source.remaining())
-        .ok_or(postcard::Error::DeserializeUnexpectedEnd)?;
-    let len = size / size_of::<T>();
+/// The type ids of the visitors serde's `Deserialize` for `Vec<f64>`,
+/// `Vec<f32>`, `Vec<u8>` and `Vec<i8>` pass to `deserialize_seq`; `None`
+/// for one that does not (no serde release so far).
+fn vec_visitors() -> &'static [Option<TypeId>; 4] {
+    static VISITORS: OnceLock<[Option<TypeId>; 4]> = OnceLock::new();
+    VISITORS.get_or_init(|| {
+        [
+            Probe::visitor_of::<Vec<f64>>(),
+            Probe::visitor_of::<Vec<f32>>(),
+            Probe::visitor_of::<Vec<u8>>(),
+            Probe::visitor_of::<Vec<i8>>(),
+        ]
+    })
+}
+
+/// A deserializer that records the type of the visitor handed to its
+/// `deserialize_seq`, and deserializes nothing.
+struct Probe<'a> {
+    seen: &'a Cell<Option<TypeId>>,
+}
+
+impl Probe<'_> {
+    fn visitor_of<T: DeserializeOwned>() -> Option<TypeId> {
+        let seen = Cell::new(None);
+        let _ = T::deserialize(Probe { seen: &seen });
+        seen.get()
+    }
+}
+
+impl<'de> Deserializer<'de> for Probe<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+        Err(Self::Error::custom("a probe deserializes nothing"))
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.seen.set(Some(typeid::of::<V>()));
+        self.deserialize_any(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// A `Vec<T>` as postcard stores it: its length as a varint, then each
+/// element's little-endian bytes. Allocated once, at its length, which the
+/// bytes left must hold (so a damaged length cannot ask for more memory
+/// than the state has).
+fn read_vec<T: Plain>(decoder: &mut Decoder<'_>) -> postcard::Result<Vec<T>> {
+    let len = decoder.len()?;
+    let size = len
+        .checked_mul(size_of::<T>())
+        .filter(|&size| size <= decoder.remaining())
+        .ok_or(END)?;
     let mut vec = Vec::<T>::with_capacity(len);
     super::prefault::for_writing(vec.as_mut_ptr().cast(), size);
     let spare = vec.spare_capacity_mut();
@@ -332,7 +652,7 @@ fn read_vec<T: Plain>(source: &Source<'_>) -> postcard::Result<Vec<T>> {
     let bytes = unsafe {
         std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<MaybeUninit<u8>>(), size)
     };
-    source.fill(bytes)?;
+    decoder.fill(bytes)?;
     // SAFETY: `fill` wrote all `len` elements' bytes, and every bit
     // pattern is a `T` (`Plain`).
     unsafe { vec.set_len(len) };
@@ -344,180 +664,236 @@ fn read_vec<T: Plain>(source: &Source<'_>) -> postcard::Result<Vec<T>> {
 }
 
 /// `value` as `B`, which is `A`.
-fn same<A, B>(value: A) -> B {
-    assert!(typeid::of::<A>() == typeid::of::<B>(), "the same type");
+fn same<A: 'static, B>(value: A) -> B {
+    assert!(typeid::of::<B>() == TypeId::of::<A>(), "the same type");
     let value = ManuallyDrop::new(value);
-    // SAFETY: `A` and `B` are the same type (their ids are equal, and `A`
-    // here is always a `Vec` of a 'static number, so the ids tell types
-    // apart), so this moves the value out once.
+    // SAFETY: `A` and `B` are the same type: their ids are equal, and `A`
+    // is 'static with no lifetime parameters, so no other type shares its
+    // id. This moves the value out once.
     unsafe { std::mem::transmute_copy::<A, B>(&value) }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::fmt::Debug;
+
+    use serde::{Deserialize, Serialize};
+
     use super::*;
-    use serde::Serialize;
+    use crate::bytes::compress;
 
-    /// The macro's state for two locals, as it derives it.
-    #[derive(Serialize, Deserialize, Debug, PartialEq)]
-    #[serde(bound(deserialize = "A: Deserialize<'de>, B: Deserialize<'de>"))]
-    struct Fields<A, B> {
-        #[serde(deserialize_with = "state_field")]
-        a: Option<A>,
-        #[serde(deserialize_with = "state_field")]
-        b: Option<B>,
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    struct Marker;
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    struct Meters(f64);
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    struct Pair(i32, Vec<i8>);
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    enum Kind {
+        Unit,
+        Newtype(Vec<f64>),
+        Tuple(u8, Vec<u8>),
+        Struct { values: Vec<f32>, scale: i64 },
     }
 
-    fn both_ways<S>(value: &S)
-    where
-        S: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
-    {
-        let mut bytes = postcard::to_allocvec(value).expect("encode");
-        bytes.extend_from_slice(&[7, 7]);
-        let (ours, rest) = take_from_bytes::<S>(&bytes).expect("ours");
-        let (serdes, serde_rest) = postcard::take_from_bytes::<S>(&bytes).expect("postcard");
-        assert_eq!(&ours, value);
-        assert_eq!(ours, serdes);
-        assert_eq!(rest, serde_rest);
-        assert_eq!(rest, &[7, 7]);
+    /// Every kind of value serde has, with vectors of plain numbers at the
+    /// top of fields, inside options, tuples, enums, maps and vectors.
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    struct Everything {
+        flag: bool,
+        small: i8,
+        byte: u8,
+        short: i16,
+        word: u32,
+        long: i64,
+        huge: u128,
+        signed_huge: i128,
+        single: f32,
+        double: f64,
+        letter: char,
+        text: String,
+        maybe: Option<Vec<f64>>,
+        nothing: Option<u8>,
+        unit: (),
+        marker: Marker,
+        newtype: Meters,
+        tuple: (u8, Vec<f32>, String),
+        pair: Pair,
+        doubles: Vec<f64>,
+        singles: Vec<f32>,
+        bytes: Vec<u8>,
+        signed_bytes: Vec<i8>,
+        nested: Vec<Vec<f64>>,
+        boxed: Box<[f64]>,
+        words: Vec<u64>,
+        map: BTreeMap<String, Vec<f64>>,
+        kinds: Vec<Kind>,
     }
 
-    #[test]
-    fn vectors_of_plain_numbers_restore_exactly_as_serde_restores_them() {
-        let doubles: Vec<f64> = (0..1000).map(|i| f64::from(i) * 0.1 - 3.0).collect();
-        both_ways(&doubles);
-        both_ways(&vec![
-            f64::NEG_INFINITY,
-            -0.0,
-            f64::INFINITY,
-            f64::MIN_POSITIVE / 2.0,
-        ]);
-        both_ways(&vec![1.5_f32, -2.25]);
-        both_ways(&(0..=255_u8).collect::<Vec<_>>());
-        both_ways(&vec![-128_i8, 0, 127]);
-        both_ways(&Vec::<f64>::new());
-        both_ways(&Fields {
-            a: Some(doubles.clone()),
-            b: Some(vec![3_u64, 1 << 40]),
-        });
-        both_ways(&Fields::<Vec<f32>, Vec<i8>> {
-            a: None,
-            b: Some(vec![-1]),
-        });
-        // Not vectors of plain numbers: serde's way.
-        both_ways(&Fields {
-            a: Some(vec![vec![1.0_f64]]),
-            b: Some("text".to_owned()),
-        });
-    }
-
-    #[test]
-    fn a_field_marked_vec_in_one_copy_restores_as_serde_restores_it() {
-        #[derive(Serialize, Deserialize, Debug, PartialEq)]
-        struct Grid {
-            #[serde(deserialize_with = "vec_in_one_copy")]
-            cells: Vec<f32>,
-            #[serde(deserialize_with = "vec_in_one_copy")]
-            name: String,
-            #[serde(deserialize_with = "vec_in_one_copy")]
-            mask: Vec<u8>,
+    fn everything(scale: usize) -> Everything {
+        let doubles = |n: usize| -> Vec<f64> { (0..n).map(|i| i as f64 * 0.37 - 5.0).collect() };
+        Everything {
+            flag: true,
+            small: -3,
+            byte: 200,
+            short: -300,
+            word: 70_000,
+            long: -(1 << 40),
+            huge: u128::MAX - 7,
+            signed_huge: i128::MIN + 9,
+            single: 1.5,
+            double: -0.0,
+            letter: 'é',
+            text: "ünïcode".repeat(scale),
+            maybe: Some(doubles(3 * scale)),
+            nothing: None,
+            unit: (),
+            marker: Marker,
+            newtype: Meters(2.5),
+            tuple: (7, vec![0.5; 2 * scale], "t".to_owned()),
+            pair: Pair(-1, vec![-128, 0, 127]),
+            doubles: doubles(10 * scale),
+            singles: vec![f32::MIN_POSITIVE, f32::MAX, -1.0],
+            bytes: (0..=255).collect(),
+            signed_bytes: vec![-1; scale],
+            nested: vec![doubles(scale), vec![], doubles(2)],
+            boxed: doubles(scale).into_boxed_slice(),
+            words: vec![1, 1 << 50, 300],
+            map: [("a".to_owned(), doubles(scale)), ("b".to_owned(), vec![])].into(),
+            kinds: vec![
+                Kind::Unit,
+                Kind::Newtype(doubles(scale)),
+                Kind::Tuple(9, vec![1, 2]),
+                Kind::Struct {
+                    values: vec![0.25; scale],
+                    scale: -7,
+                },
+            ],
         }
-        let grid = Grid {
-            cells: vec![0.25; 3000],
-            name: "g".to_owned(),
-            mask: vec![1, 0, 1],
-        };
-        both_ways(&grid);
-        both_ways(&vec![grid]);
-        both_ways(&Fields {
-            a: Some(Grid {
-                cells: vec![],
-                name: String::new(),
-                mask: vec![255],
-            }),
-            b: Some(vec![2.0_f64]),
-        });
+    }
+
+    /// Decodes `bytes` as a `S` with this module and with postcard: the
+    /// same value (compared by its encoding, so NaNs compare) and the same
+    /// bytes after it, or the same error.
+    fn agrees_with_postcard<S>(bytes: &[u8])
+    where
+        S: Serialize + DeserializeOwned + Debug,
+    {
+        match (
+            take_from_bytes::<S>(bytes),
+            postcard::take_from_bytes::<S>(bytes),
+        ) {
+            (Ok((ours, our_rest)), Ok((theirs, their_rest))) => {
+                assert_eq!(
+                    postcard::to_allocvec(&ours).expect("encode"),
+                    postcard::to_allocvec(&theirs).expect("encode"),
+                    "{ours:?} against {theirs:?}"
+                );
+                assert_eq!(our_rest, their_rest);
+            }
+            (Err(ours), Err(theirs)) => assert_eq!(ours, theirs, "the same error"),
+            (ours, theirs) => panic!("ours {ours:?}, postcard's {theirs:?} on {bytes:?}"),
+        }
+    }
+
+    #[test]
+    fn every_kind_of_value_decodes_as_postcard_decodes_it() {
+        let value = everything(4);
+        let mut bytes = postcard::to_allocvec(&value).expect("encode");
+        let (decoded, rest) = take_from_bytes::<Everything>(&bytes).expect("decode");
+        assert_eq!(decoded, value);
+        assert!(rest.is_empty());
+        bytes.extend_from_slice(&[7, 7]);
+        agrees_with_postcard::<Everything>(&bytes);
+        agrees_with_postcard::<Vec<f64>>(&postcard::to_allocvec(&value.doubles).expect("encode"));
+        agrees_with_postcard::<(Vec<u8>, Vec<i8>)>(&[2, 1, 2, 1, 0xff]);
+    }
+
+    #[test]
+    fn damaged_and_cut_bytes_fail_as_postcard_fails_them() {
+        let bytes = postcard::to_allocvec(&everything(2)).expect("encode");
+        for len in 0..bytes.len() {
+            agrees_with_postcard::<Everything>(&bytes[..len]);
+        }
+        for at in 0..bytes.len() {
+            for replace in [0, 1, 2, 0x7f, 0x80, 0xff, bytes[at] ^ 0x55] {
+                let mut damaged = bytes.clone();
+                damaged[at] = replace;
+                agrees_with_postcard::<Everything>(&damaged);
+            }
+        }
+        // A length of 2^60 doubles is refused before anything is allocated.
+        let mut huge = postcard::to_allocvec(&(1_u64 << 60)).expect("encode");
+        huge.extend_from_slice(&[0; 8]);
+        agrees_with_postcard::<Vec<f64>>(&huge);
+        agrees_with_postcard::<Kind>(&huge);
     }
 
     #[test]
     fn a_nan_keeps_its_bits() {
         let odd = f64::from_bits(0x7ff8_dead_beef_0001);
-        let bytes = postcard::to_allocvec(&vec![odd]).expect("encode");
-        let (back, _) = take_from_bytes::<Vec<f64>>(&bytes).expect("decode");
-        assert_eq!(back[0].to_bits(), odd.to_bits());
+        let bytes = postcard::to_allocvec(&(vec![odd], Some(vec![odd]))).expect("encode");
+        let ((top, inside), _) =
+            take_from_bytes::<(Vec<f64>, Option<Vec<f64>>)>(&bytes).expect("decode");
+        assert_eq!(top[0].to_bits(), odd.to_bits());
+        assert_eq!(inside.expect("some")[0].to_bits(), odd.to_bits());
     }
 
     #[test]
-    fn a_length_past_the_bytes_is_refused_before_allocating() {
-        // A length of 2^60 doubles with 8 bytes after it.
-        let mut bytes = postcard::to_allocvec(&(1_u64 << 60)).expect("encode");
-        bytes.extend_from_slice(&[0; 8]);
-        assert!(matches!(
-            take_from_bytes::<Vec<f64>>(&bytes),
-            Err(postcard::Error::DeserializeUnexpectedEnd)
-        ));
-        let mut field = vec![0_u8, 1];
-        field.extend_from_slice(&bytes);
-        assert!(take_from_bytes::<Fields<Vec<u8>, Vec<f64>>>(&field).is_err());
-        // A bad option tag.
-        assert!(take_from_bytes::<Fields<Vec<u8>, Vec<f64>>>(&[2, 0]).is_err());
+    fn vectors_of_plain_numbers_anywhere_are_read_in_one_copy() {
+        assert!(
+            vec_visitors().iter().all(Option::is_some),
+            "serde's Vec visitors were recognized"
+        );
+        // serde allocates at most 1 MiB up front and doubles from there: a
+        // vector it decoded has a capacity of a power of two times that.
+        let len = 200_000;
+        let value = (
+            vec![1.0_f64; len],
+            Some(vec![vec![2.0_f32; len]]),
+            Kind::Tuple(1, vec![3; 3 * len]),
+        );
+        let bytes = postcard::to_allocvec(&value).expect("encode");
+        let ((doubles, singles, kind), _) =
+            take_from_bytes::<(Vec<f64>, Option<Vec<Vec<f32>>>, Kind)>(&bytes).expect("decode");
+        assert_eq!(doubles.capacity(), len);
+        assert_eq!(singles.expect("some")[0].capacity(), len);
+        let Kind::Tuple(_, bytes) = kind else {
+            panic!("the variant")
+        };
+        assert_eq!(bytes.capacity(), 3 * len);
+        // Through serde, for comparison.
+        let (through_serde, _) = postcard::take_from_bytes::<Vec<f64>>(
+            &postcard::to_allocvec(&value.0).expect("encode"),
+        )
+        .expect("decode");
+        assert_ne!(through_serde.capacity(), len);
     }
 
     #[test]
-    fn a_field_read_by_another_deserializer_goes_through_serde() {
-        // Inside one of our decodes, a user's type decodes bytes of its own
-        // with postcard's plain deserializer: those must not be read from
-        // our cursor.
-        #[derive(Debug, PartialEq)]
-        struct Nested(Fields<Vec<f64>, Vec<u8>>);
-        impl Serialize for Nested {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                postcard::to_allocvec(&self.0)
-                    .map_err(serde::ser::Error::custom)?
-                    .serialize(s)
-            }
+    fn a_state_in_frames_decodes_as_the_same_state_in_one_slice() {
+        // Large enough for frames, with vectors, strings and bytes that
+        // cross frame boundaries.
+        let value = everything(200_000);
+        let raw = postcard::to_allocvec(&value).expect("encode");
+        assert!(raw.len() >= compress::FRAMES_FROM);
+        let mut payload = Vec::new();
+        compress::compress_into(&raw, 1, 2, &mut payload).expect("compress");
+        for workers in [1, 3] {
+            let source = Source::Frames(
+                compress::Frames::new(&payload, raw.len(), workers).expect("frames"),
+            );
+            let (decoded, left) = decode::<Everything>(&source).expect("decode");
+            assert_eq!(left, 0);
+            assert_eq!(decoded, value);
         }
-        impl<'de> Deserialize<'de> for Nested {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let inner = Vec::<u8>::deserialize(d)?;
-                postcard::from_bytes(&inner)
-                    .map(Nested)
-                    .map_err(D::Error::custom)
-            }
-        }
-        // And a decode of ours inside ours: each reads its own bytes.
-        #[derive(Debug, PartialEq)]
-        struct Ours(Fields<Vec<f64>, Vec<u8>>);
-        impl Serialize for Ours {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                Nested(Fields {
-                    a: self.0.a.clone(),
-                    b: self.0.b.clone(),
-                })
-                .serialize(s)
-            }
-        }
-        impl<'de> Deserialize<'de> for Ours {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let inner = Vec::<u8>::deserialize(d)?;
-                take_from_bytes(&inner)
-                    .map(|(fields, _)| Ours(fields))
-                    .map_err(D::Error::custom)
-            }
-        }
-        both_ways(&Fields {
-            a: Some(Ours(Fields {
-                a: Some(vec![0.5, 7.0]),
-                b: Some(vec![4, 2]),
-            })),
-            b: Some(vec![-1.0_f64]),
-        });
-        both_ways(&Fields {
-            a: Some(Nested(Fields {
-                a: Some(vec![2.5]),
-                b: Some(vec![9]),
-            })),
-            b: Some(vec![1.0_f64, 2.0]),
-        });
+        // Cut short: the same error as from the whole bytes cut short.
+        let source = Source::Frames(compress::Frames::new(&payload, raw.len(), 2).expect("frames"));
+        let cut = decode::<(Everything, u8)>(&source).expect_err("one byte more than there is");
+        assert_eq!(cut, postcard::Error::DeserializeUnexpectedEnd);
     }
 }

@@ -534,7 +534,7 @@ pub fn decode_state<S: DeserializeOwned>(
                     payload.len()
                 )));
             }
-            decode::Source::slice(payload)
+            decode::Source::Slice(payload)
         }
         // A large state saved as independent frames: decompressed as it is
         // read, on every core, into what it is restored to.
@@ -545,12 +545,12 @@ pub fn decode_state<S: DeserializeOwned>(
             Some(frames) => decode::Source::Frames(frames),
             None => {
                 decompressed = decompress(payload, state_len, expected)?;
-                decode::Source::slice(&decompressed)
+                decode::Source::Slice(&decompressed)
             }
         },
     };
 
-    let state = decode::decode::<S>(&source).map_err(|e| {
+    let (state, left) = decode::decode::<S>(&source).map_err(|e| {
         let failure = match &source {
             decode::Source::Frames(frames) => frames.failure(),
             decode::Source::Slice(_) => None,
@@ -560,10 +560,10 @@ pub fn decode_state<S: DeserializeOwned>(
             None => e.to_string(),
         })
     })?;
-    if source.remaining() != 0 {
+    if left != 0 {
         return Err(CorruptReason::TrailingBytes {
             section: "state",
-            count: source.remaining() as u64,
+            count: left as u64,
         });
     }
     Ok(state)

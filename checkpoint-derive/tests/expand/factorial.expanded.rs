@@ -13,7 +13,6 @@ fn factorial(n: u64) -> u128 {
             )
         )]
         pub struct FactorialState<Prod> {
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub prod: ::core::option::Option<Prod>,
         }
         impl<Prod> ::checkpoint_core::__private::StateSchema for FactorialState<Prod> {

@@ -17,7 +17,6 @@ where
             )
         )]
         pub struct WeightedSumState<Sum> {
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub sum: ::core::option::Option<Sum>,
         }
         impl<Sum> ::checkpoint_core::__private::StateSchema for WeightedSumState<Sum> {

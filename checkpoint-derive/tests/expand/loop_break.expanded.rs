@@ -13,9 +13,7 @@ fn collatz_steps(start: u64) -> u32 {
             )
         )]
         pub struct CollatzStepsState<Value, Steps> {
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub value: ::core::option::Option<Value>,
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub steps: ::core::option::Option<Steps>,
         }
         impl<Value, Steps> ::checkpoint_core::__private::StateSchema

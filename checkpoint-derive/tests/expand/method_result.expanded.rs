@@ -20,7 +20,6 @@ impl Ledger {
                 )
             )]
             pub struct ApplyState<Balance> {
-                #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
                 pub balance: ::core::option::Option<Balance>,
             }
             impl<Balance> ::checkpoint_core::__private::StateSchema
@@ -142,7 +141,6 @@ impl Ledger {
                 )
             )]
             pub struct CountLargeState<Count> {
-                #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
                 pub count: ::core::option::Option<Count>,
             }
             impl<Count> ::checkpoint_core::__private::StateSchema

@@ -15,7 +15,6 @@ fn triangle(n: u64) -> u64 {
             )
         )]
         pub struct TriangleState<Total> {
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub total: ::core::option::Option<Total>,
         }
         impl<Total> ::checkpoint_core::__private::StateSchema for TriangleState<Total> {

@@ -13,9 +13,7 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
             )
         )]
         pub struct PrimesState<Found, Candidate> {
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub found: ::core::option::Option<Found>,
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub candidate: ::core::option::Option<Candidate>,
         }
         impl<Found, Candidate> ::checkpoint_core::__private::StateSchema

@@ -20,7 +20,6 @@ impl<'a> Corpus<'a> {
                 )
             )]
             pub struct CountKeptState<Kept> {
-                #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
                 pub kept: ::core::option::Option<Kept>,
             }
             impl<Kept> ::checkpoint_core::__private::StateSchema
@@ -140,7 +139,6 @@ impl<'a> Corpus<'a> {
                 )
             )]
             pub struct LongestState<Best> {
-                #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
                 pub best: ::core::option::Option<Best>,
             }
             impl<Best> ::checkpoint_core::__private::StateSchema for LongestState<Best> {

@@ -13,9 +13,7 @@ fn two_phases(n: usize) -> u64 {
             )
         )]
         pub struct TwoPhasesState<Squares, Checksum> {
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub squares: ::core::option::Option<Squares>,
-            #[serde(deserialize_with = "::checkpoint_core::__private::state_field")]
             pub checksum: ::core::option::Option<Checksum>,
         }
         impl<Squares, Checksum> ::checkpoint_core::__private::StateSchema
