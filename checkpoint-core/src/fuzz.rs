@@ -9,8 +9,7 @@ type State = (Vec<u64>, String, Option<i32>, Vec<(u8, f64)>);
 
 /// A state of the kinds `bytes/decode.rs` reads in one copy, in a struct
 /// and in an enum, beside a text and numbers read through serde.
-#[derive(serde::Deserialize)]
-#[allow(dead_code)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Arrays {
     doubles: Vec<f64>,
     nested: Vec<Vec<f32>>,
@@ -18,8 +17,7 @@ struct Arrays {
     kind: Kind,
 }
 
-#[derive(serde::Deserialize)]
-#[allow(dead_code)]
+#[derive(serde::Serialize, serde::Deserialize)]
 enum Kind {
     Bytes(Vec<u8>),
     Signed { values: Vec<i8>, scale: i64 },
@@ -27,8 +25,13 @@ enum Kind {
 }
 
 /// Decodes `bytes` as a checkpoint file, then again with the checksum made
-/// valid. Panics only if a file that fails a check is decoded anyway.
+/// valid, then as a state's bytes with this crate's decoder and postcard's.
+/// Panics if a file that fails a check is decoded anyway, or if the two
+/// decoders disagree.
 pub fn decode(bytes: &[u8]) {
+    agrees_with_postcard::<State>(bytes);
+    agrees_with_postcard::<Arrays>(bytes);
+    agrees_with_postcard::<Vec<f32>>(bytes);
     // A cap low enough that the fuzzer's memory limit would catch an
     // allocation from a declared length.
     let limits = Limits {
@@ -56,4 +59,26 @@ pub fn decode(bytes: &[u8]) {
 fn crc_is_valid(bytes: &[u8]) -> bool {
     let (covered, stored) = bytes.split_at(bytes.len() - 4);
     stored == crc32fast::hash(covered).to_le_bytes()
+}
+
+/// `bytes` decoded as a `S` by `bytes/decode.rs` and by postcard: the same
+/// value (by its encoding) and the same bytes after it, or the same error.
+fn agrees_with_postcard<S>(bytes: &[u8])
+where
+    S: serde::Serialize + serde::de::DeserializeOwned,
+{
+    match (
+        crate::bytes::decode::take_from_bytes::<S>(bytes),
+        postcard::take_from_bytes::<S>(bytes),
+    ) {
+        (Ok((ours, our_rest)), Ok((theirs, their_rest))) => {
+            assert!(
+                postcard::to_allocvec(&ours).ok() == postcard::to_allocvec(&theirs).ok(),
+                "the decoders disagree on a value"
+            );
+            assert_eq!(our_rest, their_rest, "the decoders disagree on its end");
+        }
+        (Err(ours), Err(theirs)) => assert_eq!(ours, theirs, "the decoders fail differently"),
+        _ => panic!("one decoder accepts what the other refuses"),
+    }
 }
