@@ -244,28 +244,36 @@ impl<'a> Frames<'a> {
         if out.is_empty() {
             return true;
         }
+        // Every part of `out` is reached from this one pointer, so that
+        // the regions handed to threads stay valid while others are
+        // written here.
+        let base = out.as_mut_ptr().cast::<u8>();
         let mut direct = Vec::new();
         for frame in self.frame_of(at)..=self.frame_of(end - 1) {
             let (start, stop) = (self.start(frame), self.end(frame));
             let (from, upto) = (start.max(at), stop.min(end));
-            let part = &mut out[from - at..upto - at];
+            // SAFETY: `from - at..upto - at` lies within `out` (`at <= from
+            // < upto <= end`), and the parts of different frames do not
+            // overlap.
+            let part = unsafe { base.add(from - at) };
             if self.decoded[frame].get().is_none() && from == start && upto == stop {
-                direct.push((self.frames[frame].0, Region::new(part)));
+                direct.push((
+                    self.frames[frame].0,
+                    Region {
+                        ptr: part,
+                        len: upto - from,
+                        filled: 0,
+                    },
+                ));
                 continue;
             }
             let Some(bytes) = self.decoded(frame) else {
                 return false;
             };
             let source = &bytes[from - start..upto - start];
-            // SAFETY: `part` and `source` have the same length (both are
-            // `from..upto`), and the frame's bytes are not `out`.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    source.as_ptr(),
-                    part.as_mut_ptr().cast::<u8>(),
-                    part.len(),
-                );
-            }
+            // SAFETY: `part` has room for `source.len()` (`upto - from`)
+            // bytes, and the frame's bytes are not `out`.
+            unsafe { std::ptr::copy_nonoverlapping(source.as_ptr(), part, source.len()) };
         }
         if let Err(reason) = decompress_all(&mut direct, self.workers) {
             self.fail(reason);
