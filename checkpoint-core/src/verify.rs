@@ -134,7 +134,7 @@ pub fn try_verify<T: PartialEq + Debug>(mut f: impl FnMut() -> T) -> Result<Veri
             ),
         });
     }
-    if result != expected {
+    if !same_result(&result, &expected) {
         return Err(Divergence {
             resumed_from: uninterrupted(),
             difference: format!(
@@ -161,7 +161,7 @@ pub fn try_verify<T: PartialEq + Debug>(mut f: impl FnMut() -> T) -> Result<Veri
             divergence.resumed_from.clone_from(&resumed_from);
             divergence
         })?;
-        if result != expected {
+        if !same_result(&result, &expected) {
             return Err(Divergence {
                 resumed_from,
                 difference: format!(
@@ -176,6 +176,17 @@ pub fn try_verify<T: PartialEq + Debug>(mut f: impl FnMut() -> T) -> Result<Veri
         saves: reference.len(),
         resumes: starts.len(),
     })
+}
+
+/// Whether two results are the same. A result that is not equal to
+/// itself (a NaN in it: `NaN != NaN`) cannot be compared with `==`; two
+/// such results are the same when they print the same (`{:?}` prints every
+/// float exactly, all NaNs as `NaN`). The `#[state]` locals at every save
+/// are compared by their bytes, NaNs included.
+fn same_result<T: PartialEq + Debug>(a: &T, b: &T) -> bool {
+    #[allow(clippy::eq_op)] // `b != b` is the point: a NaN in it.
+    let reflexive = b == b;
+    a == b || (!reflexive && format!("{a:?}") == format!("{b:?}"))
 }
 
 /// The saves to resume from: for each save-point loop of each run, the

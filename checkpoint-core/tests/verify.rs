@@ -30,6 +30,37 @@ fn a_correct_function_verifies() {
     assert!(checked.resumes >= 5, "{checked}");
 }
 
+/// Square roots of numbers some of which are negative: a result with
+/// NaNs in it, which is not `==` to itself.
+#[checkpointed]
+fn roots_with_nans(n: i32) -> Vec<f64> {
+    #[state]
+    let mut roots = Vec::new();
+    for i in 0..n {
+        roots.push(f64::from(i - n / 2).sqrt());
+    }
+    roots
+}
+
+#[test]
+fn a_result_with_a_nan_verifies_and_a_wrong_one_with_a_nan_does_not() {
+    let checked = verify(|| roots_with_nans(20));
+    assert_eq!(checked.saves, 20);
+    // Still caught: a result that differs beside its NaNs.
+    let mut calls = 0;
+    let divergence = try_verify(|| {
+        calls += 1;
+        let mut roots = roots_with_nans(20);
+        roots[19] += f64::from(calls);
+        roots
+    })
+    .expect_err("the results differ beside the NaNs");
+    assert!(
+        divergence.difference.contains("not deterministic"),
+        "{divergence}"
+    );
+}
+
 /// Appends to a log behind a shared reference.
 fn record(log: &RefCell<Vec<u64>>, i: u64) {
     log.borrow_mut().push(i);
