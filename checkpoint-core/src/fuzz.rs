@@ -13,6 +13,7 @@ type State = (Vec<u64>, String, Option<i32>, Vec<(u8, f64)>);
 struct Arrays {
     doubles: Vec<f64>,
     nested: Vec<Vec<f32>>,
+    points: Vec<[f64; 3]>,
     text: Option<String>,
     kind: Kind,
 }

@@ -6,8 +6,10 @@
 //! postcard stores for such a vector are its length and then the elements'
 //! little-endian bytes, exactly the vector's memory on a little-endian
 //! machine. So a `Vec` of `f64`, `f32`, `u8` or `i8` (every bit pattern of
-//! which is a valid value, and which postcard stores at a fixed width) is
-//! read here by allocating it once at its length, faulting its memory in
+//! which is a valid value, and which postcard stores at a fixed width), or
+//! of `[f64; N]` or `[f32; N]` for N from 2 to 4 (points and vectors in 2,
+//! 3 or 4 dimensions, which postcard stores as their elements in order),
+//! is read here by allocating it once at its length, faulting its memory in
 //! with one system call (`prefault.rs`) and copying its bytes in, or
 //! decompressing them straight into it ([`Frames::fill`]), wherever it is
 //! in the state: the state itself, a field of a struct, an element of a
@@ -528,9 +530,10 @@ impl<'de> VariantAccess<'de> for &mut Decoder<'de> {
 }
 
 /// A number every bit pattern of which is a value, stored by postcard as
-/// its little-endian bytes at a fixed width.
+/// its little-endian bytes at a fixed width, or an array of them (which
+/// postcard stores as its elements in order, with no length).
 trait Plain: Copy + 'static {
-    /// The number whose little-endian bytes this one holds in memory.
+    /// The value whose little-endian bytes this one holds in memory.
     fn little_endian(self) -> Self;
 }
 
@@ -558,48 +561,53 @@ impl Plain for i8 {
     }
 }
 
-/// What `V` deserializes, read in one copy, if `V` is the
-/// visitor of serde's `Deserialize for Vec<T>` with `T` a [`Plain`]
-/// number: its `visit_seq` collects the elements in order and nothing
-/// else, which is what [`read_vec`] returns.
-#[inline]
-fn plain_vec<'de, V: Visitor<'de>>(
-    decoder: &mut Decoder<'de>,
-) -> Option<postcard::Result<V::Value>> {
-    fn read_as<T: Plain, Value>(decoder: &mut Decoder<'_>) -> postcard::Result<Value> {
-        read_vec::<T>(decoder).map(same::<Vec<T>, Value>)
-    }
-    // The value's type first: for any other visitor this folds away.
-    let value = typeid::of::<V::Value>();
-    let visitor = Some(typeid::of::<V>());
-    let visitors = vec_visitors();
-    if value == TypeId::of::<Vec<f64>>() && visitor == visitors[0] {
-        Some(read_as::<f64, V::Value>(decoder))
-    } else if value == TypeId::of::<Vec<f32>>() && visitor == visitors[1] {
-        Some(read_as::<f32, V::Value>(decoder))
-    } else if value == TypeId::of::<Vec<u8>>() && visitor == visitors[2] {
-        Some(read_as::<u8, V::Value>(decoder))
-    } else if value == TypeId::of::<Vec<i8>>() && visitor == visitors[3] {
-        Some(read_as::<i8, V::Value>(decoder))
-    } else {
-        None
+/// `[f64; 3]` and the like: an array's elements are contiguous, with no
+/// padding, so a `Vec` of arrays is its elements' bytes in order too.
+impl<T: Plain, const N: usize> Plain for [T; N] {
+    fn little_endian(self) -> Self {
+        self.map(T::little_endian)
     }
 }
 
-/// The type ids of the visitors serde's `Deserialize` for `Vec<f64>`,
-/// `Vec<f32>`, `Vec<u8>` and `Vec<i8>` pass to `deserialize_seq`; `None`
-/// for one that does not (no serde release so far).
-fn vec_visitors() -> &'static [Option<TypeId>; 4] {
-    static VISITORS: OnceLock<[Option<TypeId>; 4]> = OnceLock::new();
-    VISITORS.get_or_init(|| {
-        [
-            Probe::visitor_of::<Vec<f64>>(),
-            Probe::visitor_of::<Vec<f32>>(),
-            Probe::visitor_of::<Vec<u8>>(),
-            Probe::visitor_of::<Vec<i8>>(),
-        ]
-    })
+/// The element types whose vectors are read in one copy ([`plain_vec`]),
+/// and the type ids of the visitors serde's `Deserialize` for a `Vec` of
+/// each passes to `deserialize_seq` ([`vec_visitors`], in the same order;
+/// `None` for one that does not, which no serde release does).
+macro_rules! plain_vectors {
+    ($($t:ty),* $(,)?) => {
+        /// What `V` deserializes, read in one copy, if `V` is the visitor
+        /// of serde's `Deserialize for Vec<T>` with `T` a [`Plain`] type
+        /// listed here: its `visit_seq` collects the elements in order and
+        /// nothing else, which is what [`read_vec`] returns.
+        #[inline]
+        fn plain_vec<'de, V: Visitor<'de>>(
+            decoder: &mut Decoder<'de>,
+        ) -> Option<postcard::Result<V::Value>> {
+            // The value's type first: for any other visitor this folds
+            // away at compile time.
+            let value = typeid::of::<V::Value>();
+            let mut index = 0;
+            $(
+                if value == TypeId::of::<Vec<$t>>() {
+                    return (vec_visitors()[index] == Some(typeid::of::<V>()))
+                        .then(|| read_vec::<$t>(decoder).map(same::<Vec<$t>, V::Value>));
+                }
+                index += 1;
+            )*
+            let _ = index;
+            None
+        }
+
+        fn vec_visitors() -> &'static [Option<TypeId>] {
+            static VISITORS: OnceLock<Vec<Option<TypeId>>> = OnceLock::new();
+            VISITORS.get_or_init(|| vec![$(Probe::visitor_of::<Vec<$t>>()),*])
+        }
+    };
 }
+
+plain_vectors!(
+    f64, f32, u8, i8, [f64; 2], [f64; 3], [f64; 4], [f32; 2], [f32; 3], [f32; 4]
+);
 
 /// A deserializer that records the type of the visitor handed to its
 /// `deserialize_seq`, and deserializes nothing.
@@ -732,6 +740,10 @@ mod tests {
         words: Vec<u64>,
         map: BTreeMap<String, Vec<f64>>,
         kinds: Vec<Kind>,
+        points: Vec<[f64; 3]>,
+        pairs: Option<Vec<[f32; 2]>>,
+        quads: Vec<[f64; 4]>,
+        bytes8: Vec<[u8; 8]>,
     }
 
     fn everything(scale: usize) -> Everything {
@@ -773,6 +785,10 @@ mod tests {
                     scale: -7,
                 },
             ],
+            points: (0..scale).map(|i| [i as f64, -0.5, f64::MAX]).collect(),
+            pairs: Some(vec![[1.5, -2.5]; scale]),
+            quads: vec![[0.0, 1.0, 2.0, 3.0]; scale / 2],
+            bytes8: vec![[1, 2, 3, 4, 5, 6, 7, 8]; 3],
         }
     }
 
@@ -856,11 +872,15 @@ mod tests {
             vec![1.0_f64; len],
             Some(vec![vec![2.0_f32; len]]),
             Kind::Tuple(1, vec![3; 3 * len]),
+            vec![[0.5_f64; 3]; len],
         );
         let bytes = postcard::to_allocvec(&value).expect("encode");
-        let ((doubles, singles, kind), _) =
-            take_from_bytes::<(Vec<f64>, Option<Vec<Vec<f32>>>, Kind)>(&bytes).expect("decode");
+        let ((doubles, singles, kind, points), _) =
+            take_from_bytes::<(Vec<f64>, Option<Vec<Vec<f32>>>, Kind, Vec<[f64; 3]>)>(&bytes)
+                .expect("decode");
         assert_eq!(doubles.capacity(), len);
+        assert_eq!(points.capacity(), len);
+        assert_eq!(points, value.3);
         assert_eq!(singles.expect("some")[0].capacity(), len);
         let Kind::Tuple(_, bytes) = kind else {
             panic!("the variant")
