@@ -595,7 +595,9 @@ impl Rewriter<'_> {
     //             'outer: for i in __checkpoint_iter {
     //                 '__checkpoint_next_0: { body }   // `continue` becomes `break '__checkpoint_next_0`
     //                 if __checkpoint_loop_0.iteration_done() {
-    //                     __checkpoint_run.save(&[__checkpoint_loop_0.position()], &FactorialState { prod: Some(&prod) });
+    //                     let mut __checkpoint_slot_0 = SaveSlot::new();
+    //                     let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&prod);
+    //                     __checkpoint_run.save(&[__checkpoint_loop_0.position()], &FactorialState { prod: Some(__checkpoint_copy_0.get()) });
     //                 }
     //             }
     //         }
@@ -747,21 +749,40 @@ impl Rewriter<'_> {
                 quote!(#frame.position())
             });
         let struct_path = &self.struct_path;
-        let fields = self.model.state.iter().enumerate().map(|(index, state)| {
-            let field = &state.field;
-            if info.live.contains(&index) {
-                let ident = &state.ident;
-                // Spanned on the local, so a borrow error (the local was
-                // moved before the save) points at it, not at the attribute.
-                let borrow = quote_spanned!(ident.span()=> &#ident);
-                quote!(#field: ::core::option::Option::Some(#borrow))
-            } else {
-                quote!(#field: ::core::option::Option::None::<()>)
-            }
-        });
+        // The save reads a copy of each live local, not the local: a
+        // reference to the local would escape into the save and keep the
+        // local out of registers through the whole loop (see `SaveCopy`).
+        let mut copies = Vec::new();
+        let fields = self
+            .model
+            .state
+            .iter()
+            .enumerate()
+            .map(|(index, state)| {
+                let field = &state.field;
+                if info.live.contains(&index) {
+                    let ident = &state.ident;
+                    let slot =
+                        format_ident!("__checkpoint_slot_{}", index, span = Span::mixed_site());
+                    let copy =
+                        format_ident!("__checkpoint_copy_{}", index, span = Span::mixed_site());
+                    // Spanned on the local, so a borrow error (the local was
+                    // moved before the save) points at it, not at the attribute.
+                    let borrow = quote_spanned!(ident.span()=> &#ident);
+                    copies.push(quote! {
+                        let mut #slot = ::checkpoint_core::__private::SaveSlot::new();
+                        let #copy = #slot.copy(#borrow);
+                    });
+                    quote!(#field: ::core::option::Option::Some(#copy.get()))
+                } else {
+                    quote!(#field: ::core::option::Option::None::<()>)
+                }
+            })
+            .collect::<Vec<_>>();
         quote! {
             #[allow(unreachable_code)]
             if #due {
+                #(#copies)*
                 #run.save(&[#(#positions),*], &#struct_path { #(#fields),* });
             }
         }

@@ -79,11 +79,15 @@ fn factorial(n: u64) -> u128 {
                     }
                     #[allow(unreachable_code)]
                     if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&prod);
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
                                 &__checkpoint_schema::FactorialState {
-                                    prod: ::core::option::Option::Some(&prod),
+                                    prod: ::core::option::Option::Some(
+                                        __checkpoint_copy_0.get(),
+                                    ),
                                 },
                             );
                     }

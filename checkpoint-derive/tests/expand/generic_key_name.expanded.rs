@@ -91,11 +91,13 @@ where
                     }
                     #[allow(unreachable_code)]
                     if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&sum);
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
                                 &__checkpoint_schema::WeightedSumState {
-                                    sum: ::core::option::Option::Some(&sum),
+                                    sum: ::core::option::Option::Some(__checkpoint_copy_0.get()),
                                 },
                             );
                     }

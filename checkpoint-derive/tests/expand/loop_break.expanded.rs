@@ -80,12 +80,20 @@ fn collatz_steps(start: u64) -> u32 {
                     }
                     #[allow(unreachable_code)]
                     if __checkpoint_loop_0.iteration_done() {
+                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&value);
+                        let mut __checkpoint_slot_1 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_1 = __checkpoint_slot_1.copy(&steps);
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
                                 &__checkpoint_schema::CollatzStepsState {
-                                    value: ::core::option::Option::Some(&value),
-                                    steps: ::core::option::Option::Some(&steps),
+                                    value: ::core::option::Option::Some(
+                                        __checkpoint_copy_0.get(),
+                                    ),
+                                    steps: ::core::option::Option::Some(
+                                        __checkpoint_copy_1.get(),
+                                    ),
                                 },
                             );
                     }

@@ -101,11 +101,15 @@ impl Ledger {
                         }
                         #[allow(unreachable_code)]
                         if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                            let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                            let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&balance);
                             __checkpoint_run
                                 .save(
                                     &[__checkpoint_loop_0.position()],
                                     &__checkpoint_schema::ApplyState {
-                                        balance: ::core::option::Option::Some(&balance),
+                                        balance: ::core::option::Option::Some(
+                                            __checkpoint_copy_0.get(),
+                                        ),
                                     },
                                 );
                         }
@@ -217,11 +221,15 @@ impl Ledger {
                         }
                         #[allow(unreachable_code)]
                         if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                            let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                            let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&count);
                             __checkpoint_run
                                 .save(
                                     &[__checkpoint_loop_0.position()],
                                     &__checkpoint_schema::CountLargeState {
-                                        count: ::core::option::Option::Some(&count),
+                                        count: ::core::option::Option::Some(
+                                            __checkpoint_copy_0.get(),
+                                        ),
                                     },
                                 );
                         }

@@ -99,6 +99,8 @@ fn triangle(n: u64) -> u64 {
                                     if __checkpoint_loop_1
                                         .chunk_done(__checkpoint_chunk.taken())
                                     {
+                                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&total);
                                         __checkpoint_run
                                             .save(
                                                 &[
@@ -106,7 +108,9 @@ fn triangle(n: u64) -> u64 {
                                                     __checkpoint_loop_1.position(),
                                                 ],
                                                 &__checkpoint_schema::TriangleState {
-                                                    total: ::core::option::Option::Some(&total),
+                                                    total: ::core::option::Option::Some(
+                                                        __checkpoint_copy_0.get(),
+                                                    ),
                                                 },
                                             );
                                     }
@@ -119,11 +123,15 @@ fn triangle(n: u64) -> u64 {
                     }
                     #[allow(unreachable_code)]
                     if __checkpoint_loop_0.iteration_done() {
+                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&total);
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
                                 &__checkpoint_schema::TriangleState {
-                                    total: ::core::option::Option::Some(&total),
+                                    total: ::core::option::Option::Some(
+                                        __checkpoint_copy_0.get(),
+                                    ),
                                 },
                             );
                     }

@@ -88,12 +88,20 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
                     }
                     #[allow(unreachable_code)]
                     if __checkpoint_loop_0.iteration_done() {
+                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&found);
+                        let mut __checkpoint_slot_1 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_1 = __checkpoint_slot_1.copy(&candidate);
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
                                 &__checkpoint_schema::PrimesState {
-                                    found: ::core::option::Option::Some(&found),
-                                    candidate: ::core::option::Option::Some(&candidate),
+                                    found: ::core::option::Option::Some(
+                                        __checkpoint_copy_0.get(),
+                                    ),
+                                    candidate: ::core::option::Option::Some(
+                                        __checkpoint_copy_1.get(),
+                                    ),
                                 },
                             );
                     }

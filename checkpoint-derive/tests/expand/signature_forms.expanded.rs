@@ -100,11 +100,15 @@ impl<'a> Corpus<'a> {
                         }
                         #[allow(unreachable_code)]
                         if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                            let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                            let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&kept);
                             __checkpoint_run
                                 .save(
                                     &[__checkpoint_loop_0.position()],
                                     &__checkpoint_schema::CountKeptState {
-                                        kept: ::core::option::Option::Some(&kept),
+                                        kept: ::core::option::Option::Some(
+                                            __checkpoint_copy_0.get(),
+                                        ),
                                     },
                                 );
                         }
@@ -219,11 +223,15 @@ impl<'a> Corpus<'a> {
                         }
                         #[allow(unreachable_code)]
                         if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                            let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                            let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&best);
                             __checkpoint_run
                                 .save(
                                     &[__checkpoint_loop_0.position()],
                                     &__checkpoint_schema::LongestState {
-                                        best: ::core::option::Option::Some(&best),
+                                        best: ::core::option::Option::Some(
+                                            __checkpoint_copy_0.get(),
+                                        ),
                                     },
                                 );
                         }

@@ -87,11 +87,15 @@ fn two_phases(n: usize) -> u64 {
                     }
                     #[allow(unreachable_code)]
                     if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&squares);
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_0.position()],
                                 &__checkpoint_schema::TwoPhasesState {
-                                    squares: ::core::option::Option::Some(&squares),
+                                    squares: ::core::option::Option::Some(
+                                        __checkpoint_copy_0.get(),
+                                    ),
                                     checksum: ::core::option::Option::None::<()>,
                                 },
                             );
@@ -131,12 +135,20 @@ fn two_phases(n: usize) -> u64 {
                     }
                     #[allow(unreachable_code)]
                     if __checkpoint_loop_1.chunk_done(__checkpoint_chunk.taken()) {
+                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&squares);
+                        let mut __checkpoint_slot_1 = ::checkpoint_core::__private::SaveSlot::new();
+                        let __checkpoint_copy_1 = __checkpoint_slot_1.copy(&checksum);
                         __checkpoint_run
                             .save(
                                 &[__checkpoint_loop_1.position()],
                                 &__checkpoint_schema::TwoPhasesState {
-                                    squares: ::core::option::Option::Some(&squares),
-                                    checksum: ::core::option::Option::Some(&checksum),
+                                    squares: ::core::option::Option::Some(
+                                        __checkpoint_copy_0.get(),
+                                    ),
+                                    checksum: ::core::option::Option::Some(
+                                        __checkpoint_copy_1.get(),
+                                    ),
                                 },
                             );
                     }
