@@ -29,7 +29,7 @@ use crate::options::OnCodeChange;
 use crate::report;
 use crate::run::policy::{DEFAULT_MTBF, Due, SavePolicy};
 use crate::run::progress::{self, Progress};
-use crate::run::watchdog;
+use crate::run::watchdog::{self, Watched};
 pub use crate::storage::group::Group;
 use crate::verify::{self, Role};
 
@@ -443,6 +443,29 @@ impl<S> Run<S> {
         self.catching(|| self.save_now(position, state))
     }
 
+    /// [`Frame::after_chunks`]'s work, called from the loop as
+    /// [`Run::save_caught`] is: a resumed loop's first chunk ends its
+    /// resume (`resumed`), and the slow path runs if `slow`.
+    #[cold]
+    #[inline(never)]
+    #[allow(improper_ctypes_definitions)]
+    extern "C" fn after_chunks_caught<V: Serialize>(
+        &self,
+        slow: bool,
+        resumed: bool,
+        position: &[LoopPosition],
+        state: &V,
+    ) -> bool {
+        self.catching(|| {
+            if resumed {
+                self.abandon_resume_now();
+            }
+            if slow {
+                self.save_now(position, state);
+            }
+        })
+    }
+
     /// Runs `work`, keeping a panic for [`Run::rethrow`]; true if it
     /// panicked.
     fn catching(&self, work: impl FnOnce()) -> bool {
@@ -605,16 +628,105 @@ impl<S> Run<S> {
     #[cold]
     #[inline(never)]
     extern "C" fn abandon_resume_caught(&self) -> bool {
-        self.catching(|| {
-            if self.resume.borrow_mut().take().is_some() {
-                report::warn(format_args!(
-                    "{} did not reach the saved loop position on this rerun; it goes on from here without it (the code before the save point does not take the same path on a rerun)",
-                    self.checkpoint.borrow().label()
-                ));
-            }
-        })
+        self.catching(|| self.abandon_resume_now())
+    }
+
+    /// [`Run::abandon_resume`]'s work.
+    fn abandon_resume_now(&self) {
+        if self.resume.borrow_mut().take().is_some() {
+            report::warn(format_args!(
+                "{} did not reach the saved loop position on this rerun; it goes on from here without it (the code before the save point does not take the same path on a rerun)",
+                self.checkpoint.borrow().label()
+            ));
+        }
     }
 }
+
+/// The hot path of a save-point loop: what the generated code calls on
+/// every iteration or chunk. These take the run from the generated code's
+/// own reference, not from the [`Frame`]: the frame is made by a call
+/// ([`Run::enter`]), so a run pointer read back from it is one the
+/// optimizer cannot place, and every store through it (a counter, the chunk
+/// size) would count, in its eyes, as a store that may change the loop's
+/// locals: it would load an RNG's index again on every step.
+impl<S> Run<S> {
+    /// Ends an iteration of `frame`'s loop; true when the slow path should
+    /// run (a save may be due).
+    #[inline(always)]
+    pub fn iteration_done(&self, frame: &mut Frame<'_, S>) -> bool {
+        frame.index += 1;
+        if frame.on_path {
+            frame.on_path = false;
+            self.abandon_resume();
+        }
+        self.due.tick()
+    }
+
+    /// How many iterations the next chunk of a chunked `for` loop may run
+    /// before [`Run::chunk_done`] checks whether a save is due.
+    #[inline(always)]
+    pub fn budget(&self) -> u64 {
+        self.due.budget()
+    }
+
+    /// Ends a chunk of `taken` iterations of `frame`'s loop (none when the
+    /// iterator was already empty); true when the slow path should run (a
+    /// save may be due, or this is the first chunk of a resumed loop). No
+    /// branch and no call: the loop around the chunks stays straight (see
+    /// `Due::count`), and [`Run::after_chunks`] does the rest.
+    #[inline(always)]
+    pub fn chunk_done(&self, frame: &mut Frame<'_, S>, watch: Watch<'_>, taken: u64) -> bool {
+        frame.index += taken;
+        let due = self.due.tick_many(taken, watch.0);
+        // An empty chunk (the iterator was already exhausted, as when a run
+        // resumes after its last iteration) neither saves nor ends a resume.
+        (due | frame.on_path) & (taken != 0)
+    }
+
+    /// What the watchdog watches of this run, read once at the start of
+    /// the function's body for [`Run::chunk_done`].
+    #[inline(always)]
+    pub fn watch(&self) -> Watch<'_> {
+        Watch(self.due.watched())
+    }
+
+    /// After a run of chunks of `frame`'s loop that ended because the slow
+    /// path should run (`slow`) or the loop's iterator is exhausted: the
+    /// slow path, which saves `state` at `position` if a save is really
+    /// due. Called whether or not `slow` holds, so that the code around the
+    /// chunks has no branch that rejoins it; it does nothing when neither
+    /// `slow` nor a resume asks for anything.
+    ///
+    /// True if a panic was caught inside (a `Serialize` impl that
+    /// panicked): the loop ends, and [`Run::rethrow`] goes on unwinding
+    /// with it right after. Unwinding from here would be a branch back
+    /// into the loop, which costs the loop as a rejoining branch does.
+    #[inline(always)]
+    #[must_use]
+    pub fn after_chunks<V: Serialize>(
+        &self,
+        frame: &mut Frame<'_, S>,
+        slow: bool,
+        position: &[LoopPosition],
+        state: &V,
+    ) -> bool {
+        let resumed = frame.on_path & slow;
+        frame.on_path &= !slow;
+        self.after_chunks_caught(slow, resumed, position, state)
+    }
+}
+
+/// What the watchdog watches of a run (when the running iteration began),
+/// as [`Run::watch`] read it at the start of the function's body.
+///
+/// Each chunk of a loop stores the time there, through a pointer the run
+/// holds. Read from the run inside the loop, after the loop's own locals
+/// may have handed their addresses to calls (an RNG's refill), that pointer
+/// could, in the optimizer's eyes, be one of those addresses, and the store
+/// through it a change to an RNG's index, loaded again on every step. Read
+/// before any of the body's own code runs, it cannot be.
+#[derive(Clone, Copy)]
+pub struct Watch<'r>(&'r Watched);
 
 /// A save-point loop in progress.
 pub struct Frame<'r, S> {
@@ -672,39 +784,6 @@ impl<S> Frame<'_, S> {
     #[inline]
     pub fn resuming_mid_iteration(&mut self) -> bool {
         std::mem::take(&mut self.mid_iteration)
-    }
-
-    /// Ends an iteration; true when the slow path should run (a save may be due).
-    #[inline(always)]
-    pub fn iteration_done(&mut self) -> bool {
-        self.index += 1;
-        if self.on_path {
-            self.on_path = false;
-            self.run.abandon_resume();
-        }
-        self.run.due.tick()
-    }
-
-    /// How many iterations the next chunk of a chunked `for` loop may run
-    /// before [`Frame::chunk_done`] checks whether a save is due.
-    #[inline(always)]
-    pub fn budget(&self) -> u64 {
-        self.run.due.budget()
-    }
-
-    /// Ends a chunk of `taken` iterations (none when the iterator was
-    /// already empty); true when the slow path should run.
-    #[inline(always)]
-    pub fn chunk_done(&mut self, taken: u64) -> bool {
-        if taken == 0 {
-            return false;
-        }
-        self.index += taken;
-        if self.on_path {
-            self.on_path = false;
-            self.run.abandon_resume();
-        }
-        self.run.due.tick_many(taken)
     }
 
     /// Where this loop is: for the saved loop, the next iteration; for the

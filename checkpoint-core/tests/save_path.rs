@@ -66,6 +66,7 @@ impl Serialize for Fussy {
     }
 }
 
+/// A chunked `for` loop: its saves go through the call after the chunks.
 #[checkpointed(every_iters = 1)]
 fn fussy(n: u64) -> u64 {
     #[state]
@@ -74,6 +75,27 @@ fn fussy(n: u64) -> u64 {
         value.0 += 1;
     }
     value.0
+}
+
+/// A `while` loop: its saves go through the call at the end of each
+/// iteration.
+#[checkpointed(every_iters = 1)]
+fn fussy_while(n: u64) -> u64 {
+    #[state]
+    let mut value = Fussy(0);
+    while value.0 < n {
+        value.0 += 1;
+    }
+    value.0
+}
+
+/// The message of a panic payload.
+fn message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -97,13 +119,11 @@ fn saves_copy_the_state_and_a_panic_inside_a_save_unwinds_out_of_the_function() 
     );
 
     // A panic in a `Serialize` impl, raised inside the save, unwinds out of
-    // the function with its own message.
+    // the function with its own message, from either kind of loop.
     let unwound = panic::catch_unwind(AssertUnwindSafe(|| fussy(10)))
         .expect_err("serializing Fussy(3) panics");
-    let message = unwound
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| unwound.downcast_ref::<&str>().copied())
-        .unwrap_or_default();
-    assert_eq!(message, "Fussy cannot serialize 3");
+    assert_eq!(message(&*unwound), "Fussy cannot serialize 3");
+    let unwound = panic::catch_unwind(AssertUnwindSafe(|| fussy_while(10)))
+        .expect_err("serializing Fussy(3) panics");
+    assert_eq!(message(&*unwound), "Fussy cannot serialize 3");
 }

@@ -225,6 +225,12 @@ fn generated(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
+/// The local the restored value of the `index`th `#[state]` local is taken
+/// into at the start of the body (`None` on a fresh start).
+fn restored_local(index: usize) -> Ident {
+    format_ident!("__checkpoint_restored_{}", index, span = Span::mixed_site())
+}
+
 // Input:
 //     #[checkpointed]
 //     fn factorial(n: u64) -> u128 {
@@ -240,7 +246,8 @@ fn generated(name: &str) -> Ident {
 //         let mut __checkpoint_restored = /* the saved state, or all fields None */;
 //         let __checkpoint_run = &__checkpoint_run_owned;
 //         let __checkpoint_result = body(move || -> u128 {
-//             let mut prod: u128 = match __checkpoint_restored.prod.take() { Some(v) => v, None => 1 };
+//             let mut __checkpoint_restored_0 = __checkpoint_restored.prod.take();
+//             let mut prod: u128 = match __checkpoint_restored_0.take() { Some(v) => v, None => 1 };
 //             /* each save-point loop: see `expand_loop` */
 //             prod
 //         });
@@ -303,6 +310,26 @@ fn expand(mut item: ItemFn, args: &Args, model: &Model, key: &[Ident]) -> TokenS
         ReturnType::Type(_, ty) if annotatable(ty) => Some(ty.to_token_stream()),
         ReturnType::Type(..) => None,
     };
+    // The restored values are taken out of the state before the body's own
+    // code runs, each into a local of its own. A value taken where its
+    // `#[state]` local is declared, after an earlier local's initializer
+    // has handed that local's address to a call (`ChaCha8Rng::seed_from_u64`
+    // writes its result through a pointer), could in the optimizer's eyes
+    // hold that address: every store through it (a lattice's flip) would
+    // then make the optimizer load the earlier local (the RNG's index)
+    // again on every step of the loop.
+    let extracts = model.state.iter().enumerate().map(|(index, state)| {
+        let field = &state.field;
+        let local = restored_local(index);
+        quote!(let mut #local = #restored.#field.take();)
+    });
+    let watch = generated("__checkpoint_watch");
+    let body = quote!({
+        #(#extracts)*
+        #[allow(unused_variables)]
+        let #watch = #run.watch();
+        #body
+    });
     let closure = match return_type {
         Some(ty) => quote!(move || -> #ty #body),
         None => quote!(move || #body),
@@ -532,11 +559,9 @@ impl VisitMut for Rewriter<'_> {
             return;
         }
         local.attrs.retain(|attr| !model::is_state_attr(attr));
-        let state = &self.model.state[self.next_state];
+        let restored = restored_local(self.next_state);
         self.next_state += 1;
-        let restored = generated("__checkpoint_restored");
         let value = generated("__checkpoint_value");
-        let field = &state.field;
         if let Some(init) = &mut local.init {
             let user_init = &init.expr;
             let span = syn::spanned::Spanned::span(&**user_init);
@@ -544,7 +569,7 @@ impl VisitMut for Rewriter<'_> {
             // type that cannot be saved is an error on this line.
             let private = private();
             let new_init = quote_spanned! {span=>
-                #private::state_value(match #restored.#field.take() {
+                #private::state_value(match #restored.take() {
                     ::core::option::Option::Some(#value) => #value,
                     ::core::option::Option::None => #user_init,
                 })
@@ -594,7 +619,7 @@ impl Rewriter<'_> {
     //             __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
     //             'outer: for i in __checkpoint_iter {
     //                 '__checkpoint_next_0: { body }   // `continue` becomes `break '__checkpoint_next_0`
-    //                 if __checkpoint_loop_0.iteration_done() {
+    //                 if __checkpoint_run.iteration_done(&mut __checkpoint_loop_0) {
     //                     let mut __checkpoint_slot_0 = SaveSlot::new();
     //                     let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&prod);
     //                     __checkpoint_run.save(&[__checkpoint_loop_0.position()], &FactorialState { prod: Some(__checkpoint_copy_0.get()) });
@@ -612,7 +637,7 @@ impl Rewriter<'_> {
         let next = Lifetime::new(&format!("'__checkpoint_next_{id}"), Span::mixed_site());
         let depth = info.enclosing.len();
         let enter = quote!(let mut #frame = #run.enter(#id, #depth););
-        let frame_done = quote!(#frame.iteration_done());
+        let frame_done = quote!(#run.iteration_done(&mut #frame));
         let save = self.save_statement(id, &frame_done);
 
         let mut label = match &*expr {
@@ -665,23 +690,50 @@ impl Rewriter<'_> {
                 // inside interrupts runs in chunks: the check whether a save
                 // is due comes once per chunk, and over a range of integers
                 // the loop's own end test is the only test an iteration pays.
+                //
+                // The chunks run in a loop of their own, left only when the
+                // slow path should run or the iterator is exhausted; the
+                // slow path is then called whatever the reason. Neither
+                // loop around the user's body has a branch that rejoins
+                // it: such a branch keeps the optimizer from carrying a
+                // value the body stores (an RNG's index) from one iteration
+                // to the next in a register (see `Due::count`).
                 let iterate = if !info.has_break && !info.has_inner_save_point {
                     let chunk = generated("__checkpoint_chunk");
-                    let chunk_done = quote!(#frame.chunk_done(#chunk.taken()));
-                    let save = self.save_statement(id, &chunk_done);
+                    let slow = generated("__checkpoint_slow");
+                    let exhausted = generated("__checkpoint_exhausted");
+                    let panicked = generated("__checkpoint_panicked");
+                    let at = generated("__checkpoint_at");
+                    let watch = generated("__checkpoint_watch");
+                    let (copies, state) = self.saved_state(id);
+                    let positions = self.positions(id);
                     quote! {
-                        loop {
+                        #[allow(unreachable_code)]
+                        let #panicked = loop {
                             #[allow(unused_imports)]
                             use ::checkpoint_core::__private::{Chunk as _, IterChunks as _, RangeChunks as _};
-                            let mut #chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
-                                ::core::option::Option::Some(&mut #iter),
-                            ))
-                            .chunk(#frame.budget());
-                            #(#attrs)* #quiet_label #label for #pat in &mut #chunk { #user_body }
-                            #save
-                            if #chunk.exhausted() {
-                                break;
+                            let (#slow, #exhausted) = loop {
+                                let mut #chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                    ::core::option::Option::Some(&mut #iter),
+                                ))
+                                .chunk(#run.budget());
+                                #(#attrs)* #quiet_label #label for #pat in &mut #chunk { #user_body }
+                                let #slow = #run.chunk_done(&mut #frame, #watch, #chunk.taken());
+                                let #exhausted = #chunk.exhausted();
+                                if #slow | #exhausted {
+                                    break (#slow, #exhausted);
+                                }
+                            };
+                            #(#copies)*
+                            let #at = [#(#positions),*];
+                            let #panicked = #run.after_chunks(&mut #frame, #slow, &#at, &#state);
+                            if #exhausted | #panicked {
+                                break #panicked;
                             }
+                        };
+                        #[allow(unreachable_code)]
+                        if #panicked {
+                            #run.rethrow();
                         }
                     }
                 } else {
@@ -733,25 +785,43 @@ impl Rewriter<'_> {
         }
     }
 
-    /// The save at the end of an iteration (or of a chunk of them), when
-    /// `due` says one may be due.
+    /// The save at the end of an iteration, when `due` says one may be due.
     fn save_statement(&self, id: u32, due: &TokenStream) -> TokenStream {
-        let info = &self.model.loops[id as usize];
         let run = generated("__checkpoint_run");
+        let (copies, state) = self.saved_state(id);
+        let positions = self.positions(id);
+        quote! {
+            #[allow(unreachable_code)]
+            if #due {
+                #(#copies)*
+                #run.save(&[#(#positions),*], &#state);
+            }
+        }
+    }
 
-        let positions = info
-            .enclosing
+    /// The positions of the save-point loops from the outermost to `id`,
+    /// for a save in loop `id`.
+    fn positions(&self, id: u32) -> Vec<TokenStream> {
+        let info = &self.model.loops[id as usize];
+        info.enclosing
             .iter()
             .chain(std::iter::once(&id))
             .map(|loop_id| {
                 let frame =
                     format_ident!("__checkpoint_loop_{}", loop_id, span = Span::mixed_site());
                 quote!(#frame.position())
-            });
+            })
+            .collect()
+    }
+
+    /// The state a save in loop `id` writes: statements that copy each
+    /// local live there, and the state struct that holds the copies. The
+    /// save reads a copy of each live local, not the local: a reference to
+    /// the local would escape into the save and keep the local out of
+    /// registers through the whole loop (see `SaveCopy`).
+    fn saved_state(&self, id: u32) -> (Vec<TokenStream>, TokenStream) {
+        let info = &self.model.loops[id as usize];
         let struct_path = &self.struct_path;
-        // The save reads a copy of each live local, not the local: a
-        // reference to the local would escape into the save and keep the
-        // local out of registers through the whole loop (see `SaveCopy`).
         let mut copies = Vec::new();
         let fields = self
             .model
@@ -779,13 +849,7 @@ impl Rewriter<'_> {
                 }
             })
             .collect::<Vec<_>>();
-        quote! {
-            #[allow(unreachable_code)]
-            if #due {
-                #(#copies)*
-                #run.save(&[#(#positions),*], &#struct_path { #(#fields),* });
-            }
-        }
+        (copies, quote!(#struct_path { #(#fields),* }))
     }
 }
 

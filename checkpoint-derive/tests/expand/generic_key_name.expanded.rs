@@ -62,52 +62,76 @@ where
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> f64 {
-        let mut sum = ::checkpoint_core::__private::state_value(
-            match __checkpoint_restored.sum.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => 0.0,
-            },
-        );
+        let mut __checkpoint_restored_0 = __checkpoint_restored.sum.take();
+        #[allow(unused_variables)]
+        let __checkpoint_watch = __checkpoint_run.watch();
         {
-            let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
-            if !__checkpoint_loop_0.finished_phase() {
-                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
-                    items.iter().enumerate(),
-                );
-                __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                loop {
-                    #[allow(unused_imports)]
-                    use ::checkpoint_core::__private::{
-                        Chunk as _, IterChunks as _, RangeChunks as _,
-                    };
-                    let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
-                        ::core::option::Option::Some(&mut __checkpoint_iter),
-                    ))
-                        .chunk(__checkpoint_loop_0.budget());
-                    for (i, item) in &mut __checkpoint_chunk {
-                        {
-                            sum += weight(i) * (*item).into();
-                        }
+            let mut sum = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored_0.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
                     }
+                    ::core::option::Option::None => 0.0,
+                },
+            );
+            {
+                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                if !__checkpoint_loop_0.finished_phase() {
+                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                        items.iter().enumerate(),
+                    );
+                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
                     #[allow(unreachable_code)]
-                    if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                    let __checkpoint_panicked = loop {
+                        #[allow(unused_imports)]
+                        use ::checkpoint_core::__private::{
+                            Chunk as _, IterChunks as _, RangeChunks as _,
+                        };
+                        let (__checkpoint_slow, __checkpoint_exhausted) = loop {
+                            let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                ::core::option::Option::Some(&mut __checkpoint_iter),
+                            ))
+                                .chunk(__checkpoint_run.budget());
+                            for (i, item) in &mut __checkpoint_chunk {
+                                {
+                                    sum += weight(i) * (*item).into();
+                                }
+                            }
+                            let __checkpoint_slow = __checkpoint_run
+                                .chunk_done(
+                                    &mut __checkpoint_loop_0,
+                                    __checkpoint_watch,
+                                    __checkpoint_chunk.taken(),
+                                );
+                            let __checkpoint_exhausted = __checkpoint_chunk.exhausted();
+                            if __checkpoint_slow | __checkpoint_exhausted {
+                                break (__checkpoint_slow, __checkpoint_exhausted);
+                            }
+                        };
                         let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
                         let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&sum);
-                        __checkpoint_run
-                            .save(
-                                &[__checkpoint_loop_0.position()],
+                        let __checkpoint_at = [__checkpoint_loop_0.position()];
+                        let __checkpoint_panicked = __checkpoint_run
+                            .after_chunks(
+                                &mut __checkpoint_loop_0,
+                                __checkpoint_slow,
+                                &__checkpoint_at,
                                 &__checkpoint_schema::WeightedSumState {
                                     sum: ::core::option::Option::Some(__checkpoint_copy_0.get()),
                                 },
                             );
-                    }
-                    if __checkpoint_chunk.exhausted() {
-                        break;
+                        if __checkpoint_exhausted | __checkpoint_panicked {
+                            break __checkpoint_panicked;
+                        }
+                    };
+                    #[allow(unreachable_code)]
+                    if __checkpoint_panicked {
+                        __checkpoint_run.rethrow();
                     }
                 }
             }
+            sum
         }
-        sum
     });
     let __checkpoint_completed = {
         #[allow(unused_imports)]

@@ -55,52 +55,66 @@ fn collatz_steps(start: u64) -> u32 {
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u32 {
-        let mut value = ::checkpoint_core::__private::state_value(
-            match __checkpoint_restored.value.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => start,
-            },
-        );
-        let mut steps = ::checkpoint_core::__private::state_value(
-            match __checkpoint_restored.steps.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => 0,
-            },
-        );
+        let mut __checkpoint_restored_0 = __checkpoint_restored.value.take();
+        let mut __checkpoint_restored_1 = __checkpoint_restored.steps.take();
+        #[allow(unused_variables)]
+        let __checkpoint_watch = __checkpoint_run.watch();
         {
-            let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
-            if !__checkpoint_loop_0.finished_phase() {
-                loop {
-                    {
-                        if value == 1 {
-                            break;
-                        }
-                        value = if value % 2 == 0 { value / 2 } else { 3 * value + 1 };
-                        steps += 1;
+            let mut value = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored_0.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
                     }
-                    #[allow(unreachable_code)]
-                    if __checkpoint_loop_0.iteration_done() {
-                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
-                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&value);
-                        let mut __checkpoint_slot_1 = ::checkpoint_core::__private::SaveSlot::new();
-                        let __checkpoint_copy_1 = __checkpoint_slot_1.copy(&steps);
-                        __checkpoint_run
-                            .save(
-                                &[__checkpoint_loop_0.position()],
-                                &__checkpoint_schema::CollatzStepsState {
-                                    value: ::core::option::Option::Some(
-                                        __checkpoint_copy_0.get(),
-                                    ),
-                                    steps: ::core::option::Option::Some(
-                                        __checkpoint_copy_1.get(),
-                                    ),
-                                },
-                            );
+                    ::core::option::Option::None => start,
+                },
+            );
+            let mut steps = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored_1.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
+                    }
+                    ::core::option::Option::None => 0,
+                },
+            );
+            {
+                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                if !__checkpoint_loop_0.finished_phase() {
+                    loop {
+                        {
+                            if value == 1 {
+                                break;
+                            }
+                            value = if value % 2 == 0 {
+                                value / 2
+                            } else {
+                                3 * value + 1
+                            };
+                            steps += 1;
+                        }
+                        #[allow(unreachable_code)]
+                        if __checkpoint_run.iteration_done(&mut __checkpoint_loop_0) {
+                            let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                            let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&value);
+                            let mut __checkpoint_slot_1 = ::checkpoint_core::__private::SaveSlot::new();
+                            let __checkpoint_copy_1 = __checkpoint_slot_1.copy(&steps);
+                            __checkpoint_run
+                                .save(
+                                    &[__checkpoint_loop_0.position()],
+                                    &__checkpoint_schema::CollatzStepsState {
+                                        value: ::core::option::Option::Some(
+                                            __checkpoint_copy_0.get(),
+                                        ),
+                                        steps: ::core::option::Option::Some(
+                                            __checkpoint_copy_1.get(),
+                                        ),
+                                    },
+                                );
+                        }
                     }
                 }
             }
+            steps
         }
-        steps
     });
     let __checkpoint_completed = {
         #[allow(unused_imports)]

@@ -70,57 +70,79 @@ impl Ledger {
             i64,
             std::num::ParseIntError,
         > {
-            let mut balance = ::checkpoint_core::__private::state_value(
-                match __checkpoint_restored.balance.take() {
-                    ::core::option::Option::Some(__checkpoint_value) => {
-                        __checkpoint_value
-                    }
-                    ::core::option::Option::None => start,
-                },
-            );
+            let mut __checkpoint_restored_0 = __checkpoint_restored.balance.take();
+            #[allow(unused_variables)]
+            let __checkpoint_watch = __checkpoint_run.watch();
             {
-                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
-                if !__checkpoint_loop_0.finished_phase() {
-                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
-                        &self.entries,
-                    );
-                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                    loop {
-                        #[allow(unused_imports)]
-                        use ::checkpoint_core::__private::{
-                            Chunk as _, IterChunks as _, RangeChunks as _,
-                        };
-                        let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
-                            ::core::option::Option::Some(&mut __checkpoint_iter),
-                        ))
-                            .chunk(__checkpoint_loop_0.budget());
-                        for entry in &mut __checkpoint_chunk {
-                            {
-                                balance += entry.parse::<i64>()?;
-                            }
+                let mut balance = ::checkpoint_core::__private::state_value(
+                    match __checkpoint_restored_0.take() {
+                        ::core::option::Option::Some(__checkpoint_value) => {
+                            __checkpoint_value
                         }
+                        ::core::option::Option::None => start,
+                    },
+                );
+                {
+                    let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                    if !__checkpoint_loop_0.finished_phase() {
+                        let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                            &self.entries,
+                        );
+                        __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
                         #[allow(unreachable_code)]
-                        if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                        let __checkpoint_panicked = loop {
+                            #[allow(unused_imports)]
+                            use ::checkpoint_core::__private::{
+                                Chunk as _, IterChunks as _, RangeChunks as _,
+                            };
+                            let (__checkpoint_slow, __checkpoint_exhausted) = loop {
+                                let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                    ::core::option::Option::Some(&mut __checkpoint_iter),
+                                ))
+                                    .chunk(__checkpoint_run.budget());
+                                for entry in &mut __checkpoint_chunk {
+                                    {
+                                        balance += entry.parse::<i64>()?;
+                                    }
+                                }
+                                let __checkpoint_slow = __checkpoint_run
+                                    .chunk_done(
+                                        &mut __checkpoint_loop_0,
+                                        __checkpoint_watch,
+                                        __checkpoint_chunk.taken(),
+                                    );
+                                let __checkpoint_exhausted = __checkpoint_chunk.exhausted();
+                                if __checkpoint_slow | __checkpoint_exhausted {
+                                    break (__checkpoint_slow, __checkpoint_exhausted);
+                                }
+                            };
                             let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
                             let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&balance);
-                            __checkpoint_run
-                                .save(
-                                    &[__checkpoint_loop_0.position()],
+                            let __checkpoint_at = [__checkpoint_loop_0.position()];
+                            let __checkpoint_panicked = __checkpoint_run
+                                .after_chunks(
+                                    &mut __checkpoint_loop_0,
+                                    __checkpoint_slow,
+                                    &__checkpoint_at,
                                     &__checkpoint_schema::ApplyState {
                                         balance: ::core::option::Option::Some(
                                             __checkpoint_copy_0.get(),
                                         ),
                                     },
                                 );
-                        }
-                        if __checkpoint_chunk.exhausted() {
-                            break;
+                            if __checkpoint_exhausted | __checkpoint_panicked {
+                                break __checkpoint_panicked;
+                            }
+                        };
+                        #[allow(unreachable_code)]
+                        if __checkpoint_panicked {
+                            __checkpoint_run.rethrow();
                         }
                     }
                 }
+                self.balance = balance;
+                Ok(balance)
             }
-            self.balance = balance;
-            Ok(balance)
         });
         let __checkpoint_completed = {
             #[allow(unused_imports)]
@@ -190,56 +212,78 @@ impl Ledger {
             }
         };
         let __checkpoint_result = ::checkpoint_core::__private::body(move || -> usize {
-            let mut count = ::checkpoint_core::__private::state_value(
-                match __checkpoint_restored.count.take() {
-                    ::core::option::Option::Some(__checkpoint_value) => {
-                        __checkpoint_value
-                    }
-                    ::core::option::Option::None => 0,
-                },
-            );
+            let mut __checkpoint_restored_0 = __checkpoint_restored.count.take();
+            #[allow(unused_variables)]
+            let __checkpoint_watch = __checkpoint_run.watch();
             {
-                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
-                if !__checkpoint_loop_0.finished_phase() {
-                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
-                        &self.entries,
-                    );
-                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                    loop {
-                        #[allow(unused_imports)]
-                        use ::checkpoint_core::__private::{
-                            Chunk as _, IterChunks as _, RangeChunks as _,
-                        };
-                        let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
-                            ::core::option::Option::Some(&mut __checkpoint_iter),
-                        ))
-                            .chunk(__checkpoint_loop_0.budget());
-                        for entry in &mut __checkpoint_chunk {
-                            {
-                                count += usize::from(entry.len() > limit);
-                            }
+                let mut count = ::checkpoint_core::__private::state_value(
+                    match __checkpoint_restored_0.take() {
+                        ::core::option::Option::Some(__checkpoint_value) => {
+                            __checkpoint_value
                         }
+                        ::core::option::Option::None => 0,
+                    },
+                );
+                {
+                    let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                    if !__checkpoint_loop_0.finished_phase() {
+                        let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                            &self.entries,
+                        );
+                        __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
                         #[allow(unreachable_code)]
-                        if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                        let __checkpoint_panicked = loop {
+                            #[allow(unused_imports)]
+                            use ::checkpoint_core::__private::{
+                                Chunk as _, IterChunks as _, RangeChunks as _,
+                            };
+                            let (__checkpoint_slow, __checkpoint_exhausted) = loop {
+                                let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                    ::core::option::Option::Some(&mut __checkpoint_iter),
+                                ))
+                                    .chunk(__checkpoint_run.budget());
+                                for entry in &mut __checkpoint_chunk {
+                                    {
+                                        count += usize::from(entry.len() > limit);
+                                    }
+                                }
+                                let __checkpoint_slow = __checkpoint_run
+                                    .chunk_done(
+                                        &mut __checkpoint_loop_0,
+                                        __checkpoint_watch,
+                                        __checkpoint_chunk.taken(),
+                                    );
+                                let __checkpoint_exhausted = __checkpoint_chunk.exhausted();
+                                if __checkpoint_slow | __checkpoint_exhausted {
+                                    break (__checkpoint_slow, __checkpoint_exhausted);
+                                }
+                            };
                             let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
                             let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&count);
-                            __checkpoint_run
-                                .save(
-                                    &[__checkpoint_loop_0.position()],
+                            let __checkpoint_at = [__checkpoint_loop_0.position()];
+                            let __checkpoint_panicked = __checkpoint_run
+                                .after_chunks(
+                                    &mut __checkpoint_loop_0,
+                                    __checkpoint_slow,
+                                    &__checkpoint_at,
                                     &__checkpoint_schema::CountLargeState {
                                         count: ::core::option::Option::Some(
                                             __checkpoint_copy_0.get(),
                                         ),
                                     },
                                 );
-                        }
-                        if __checkpoint_chunk.exhausted() {
-                            break;
+                            if __checkpoint_exhausted | __checkpoint_panicked {
+                                break __checkpoint_panicked;
+                            }
+                        };
+                        #[allow(unreachable_code)]
+                        if __checkpoint_panicked {
+                            __checkpoint_run.rethrow();
                         }
                     }
                 }
+                count
             }
-            count
         });
         let __checkpoint_completed = {
             #[allow(unused_imports)]

@@ -57,58 +57,69 @@ fn primes(n: u64, delay_ms: u64) -> Vec<u64> {
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> Vec<u64> {
-        let mut found: Vec<u64> = ::checkpoint_core::__private::state_value(
-            match __checkpoint_restored.found.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => vec![2],
-            },
-        );
-        let mut candidate = ::checkpoint_core::__private::state_value(
-            match __checkpoint_restored.candidate.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => 2,
-            },
-        );
+        let mut __checkpoint_restored_0 = __checkpoint_restored.found.take();
+        let mut __checkpoint_restored_1 = __checkpoint_restored.candidate.take();
+        #[allow(unused_variables)]
+        let __checkpoint_watch = __checkpoint_run.watch();
         {
-            let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
-            if !__checkpoint_loop_0.finished_phase() {
-                while (found.len() as u64) < n {
-                    {
-                        candidate += 1;
-                        if found
-                            .iter()
-                            .take_while(|&&p| p * p <= candidate)
-                            .all(|&p| candidate % p != 0)
-                        {
-                            found.push(candidate);
-                            std::thread::sleep(
-                                std::time::Duration::from_millis(delay_ms),
-                            );
-                        }
+            let mut found: Vec<u64> = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored_0.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
                     }
-                    #[allow(unreachable_code)]
-                    if __checkpoint_loop_0.iteration_done() {
-                        let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
-                        let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&found);
-                        let mut __checkpoint_slot_1 = ::checkpoint_core::__private::SaveSlot::new();
-                        let __checkpoint_copy_1 = __checkpoint_slot_1.copy(&candidate);
-                        __checkpoint_run
-                            .save(
-                                &[__checkpoint_loop_0.position()],
-                                &__checkpoint_schema::PrimesState {
-                                    found: ::core::option::Option::Some(
-                                        __checkpoint_copy_0.get(),
-                                    ),
-                                    candidate: ::core::option::Option::Some(
-                                        __checkpoint_copy_1.get(),
-                                    ),
-                                },
-                            );
+                    ::core::option::Option::None => vec![2],
+                },
+            );
+            let mut candidate = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored_1.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
+                    }
+                    ::core::option::Option::None => 2,
+                },
+            );
+            {
+                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                if !__checkpoint_loop_0.finished_phase() {
+                    while (found.len() as u64) < n {
+                        {
+                            candidate += 1;
+                            if found
+                                .iter()
+                                .take_while(|&&p| p * p <= candidate)
+                                .all(|&p| candidate % p != 0)
+                            {
+                                found.push(candidate);
+                                std::thread::sleep(
+                                    std::time::Duration::from_millis(delay_ms),
+                                );
+                            }
+                        }
+                        #[allow(unreachable_code)]
+                        if __checkpoint_run.iteration_done(&mut __checkpoint_loop_0) {
+                            let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
+                            let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&found);
+                            let mut __checkpoint_slot_1 = ::checkpoint_core::__private::SaveSlot::new();
+                            let __checkpoint_copy_1 = __checkpoint_slot_1
+                                .copy(&candidate);
+                            __checkpoint_run
+                                .save(
+                                    &[__checkpoint_loop_0.position()],
+                                    &__checkpoint_schema::PrimesState {
+                                        found: ::core::option::Option::Some(
+                                            __checkpoint_copy_0.get(),
+                                        ),
+                                        candidate: ::core::option::Option::Some(
+                                            __checkpoint_copy_1.get(),
+                                        ),
+                                    },
+                                );
+                        }
                     }
                 }
             }
+            found
         }
-        found
     });
     let __checkpoint_completed = {
         #[allow(unused_imports)]

@@ -67,58 +67,80 @@ impl<'a> Corpus<'a> {
             }
         };
         let __checkpoint_result = ::checkpoint_core::__private::body(move || -> usize {
-            let mut kept = ::checkpoint_core::__private::state_value(
-                match __checkpoint_restored.kept.take() {
-                    ::core::option::Option::Some(__checkpoint_value) => {
-                        __checkpoint_value
-                    }
-                    ::core::option::Option::None => 0,
-                },
-            );
+            let mut __checkpoint_restored_0 = __checkpoint_restored.kept.take();
+            #[allow(unused_variables)]
+            let __checkpoint_watch = __checkpoint_run.watch();
             {
-                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
-                if !__checkpoint_loop_0.finished_phase() {
-                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
-                        &self.words,
-                    );
-                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                    loop {
-                        #[allow(unused_imports)]
-                        use ::checkpoint_core::__private::{
-                            Chunk as _, IterChunks as _, RangeChunks as _,
-                        };
-                        let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
-                            ::core::option::Option::Some(&mut __checkpoint_iter),
-                        ))
-                            .chunk(__checkpoint_loop_0.budget());
-                        for word in &mut __checkpoint_chunk {
-                            {
-                                if keep(word) {
-                                    kept += 1;
-                                }
-                            }
+                let mut kept = ::checkpoint_core::__private::state_value(
+                    match __checkpoint_restored_0.take() {
+                        ::core::option::Option::Some(__checkpoint_value) => {
+                            __checkpoint_value
                         }
+                        ::core::option::Option::None => 0,
+                    },
+                );
+                {
+                    let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                    if !__checkpoint_loop_0.finished_phase() {
+                        let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                            &self.words,
+                        );
+                        __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
                         #[allow(unreachable_code)]
-                        if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                        let __checkpoint_panicked = loop {
+                            #[allow(unused_imports)]
+                            use ::checkpoint_core::__private::{
+                                Chunk as _, IterChunks as _, RangeChunks as _,
+                            };
+                            let (__checkpoint_slow, __checkpoint_exhausted) = loop {
+                                let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                    ::core::option::Option::Some(&mut __checkpoint_iter),
+                                ))
+                                    .chunk(__checkpoint_run.budget());
+                                for word in &mut __checkpoint_chunk {
+                                    {
+                                        if keep(word) {
+                                            kept += 1;
+                                        }
+                                    }
+                                }
+                                let __checkpoint_slow = __checkpoint_run
+                                    .chunk_done(
+                                        &mut __checkpoint_loop_0,
+                                        __checkpoint_watch,
+                                        __checkpoint_chunk.taken(),
+                                    );
+                                let __checkpoint_exhausted = __checkpoint_chunk.exhausted();
+                                if __checkpoint_slow | __checkpoint_exhausted {
+                                    break (__checkpoint_slow, __checkpoint_exhausted);
+                                }
+                            };
                             let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
                             let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&kept);
-                            __checkpoint_run
-                                .save(
-                                    &[__checkpoint_loop_0.position()],
+                            let __checkpoint_at = [__checkpoint_loop_0.position()];
+                            let __checkpoint_panicked = __checkpoint_run
+                                .after_chunks(
+                                    &mut __checkpoint_loop_0,
+                                    __checkpoint_slow,
+                                    &__checkpoint_at,
                                     &__checkpoint_schema::CountKeptState {
                                         kept: ::core::option::Option::Some(
                                             __checkpoint_copy_0.get(),
                                         ),
                                     },
                                 );
-                        }
-                        if __checkpoint_chunk.exhausted() {
-                            break;
+                            if __checkpoint_exhausted | __checkpoint_panicked {
+                                break __checkpoint_panicked;
+                            }
+                        };
+                        #[allow(unreachable_code)]
+                        if __checkpoint_panicked {
+                            __checkpoint_run.rethrow();
                         }
                     }
                 }
+                kept
             }
-            kept
         });
         let __checkpoint_completed = {
             #[allow(unused_imports)]
@@ -188,60 +210,82 @@ impl<'a> Corpus<'a> {
         let __checkpoint_result = ::checkpoint_core::__private::body(move || -> Option<
             &'a str,
         > {
-            let mut best: Option<usize> = ::checkpoint_core::__private::state_value(
-                match __checkpoint_restored.best.take() {
-                    ::core::option::Option::Some(__checkpoint_value) => {
-                        __checkpoint_value
-                    }
-                    ::core::option::Option::None => None,
-                },
-            );
+            let mut __checkpoint_restored_0 = __checkpoint_restored.best.take();
+            #[allow(unused_variables)]
+            let __checkpoint_watch = __checkpoint_run.watch();
             {
-                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
-                if !__checkpoint_loop_0.finished_phase() {
-                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
-                        self.words.iter().enumerate(),
-                    );
-                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                    loop {
-                        #[allow(unused_imports)]
-                        use ::checkpoint_core::__private::{
-                            Chunk as _, IterChunks as _, RangeChunks as _,
-                        };
-                        let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
-                            ::core::option::Option::Some(&mut __checkpoint_iter),
-                        ))
-                            .chunk(__checkpoint_loop_0.budget());
-                        for (i, word) in &mut __checkpoint_chunk {
-                            {
-                                if word.starts_with(prefix)
-                                    && best.is_none_or(|b| self.words[b].len() < word.len())
-                                {
-                                    best = Some(i);
-                                }
-                            }
+                let mut best: Option<usize> = ::checkpoint_core::__private::state_value(
+                    match __checkpoint_restored_0.take() {
+                        ::core::option::Option::Some(__checkpoint_value) => {
+                            __checkpoint_value
                         }
+                        ::core::option::Option::None => None,
+                    },
+                );
+                {
+                    let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                    if !__checkpoint_loop_0.finished_phase() {
+                        let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                            self.words.iter().enumerate(),
+                        );
+                        __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
                         #[allow(unreachable_code)]
-                        if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                        let __checkpoint_panicked = loop {
+                            #[allow(unused_imports)]
+                            use ::checkpoint_core::__private::{
+                                Chunk as _, IterChunks as _, RangeChunks as _,
+                            };
+                            let (__checkpoint_slow, __checkpoint_exhausted) = loop {
+                                let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                    ::core::option::Option::Some(&mut __checkpoint_iter),
+                                ))
+                                    .chunk(__checkpoint_run.budget());
+                                for (i, word) in &mut __checkpoint_chunk {
+                                    {
+                                        if word.starts_with(prefix)
+                                            && best.is_none_or(|b| self.words[b].len() < word.len())
+                                        {
+                                            best = Some(i);
+                                        }
+                                    }
+                                }
+                                let __checkpoint_slow = __checkpoint_run
+                                    .chunk_done(
+                                        &mut __checkpoint_loop_0,
+                                        __checkpoint_watch,
+                                        __checkpoint_chunk.taken(),
+                                    );
+                                let __checkpoint_exhausted = __checkpoint_chunk.exhausted();
+                                if __checkpoint_slow | __checkpoint_exhausted {
+                                    break (__checkpoint_slow, __checkpoint_exhausted);
+                                }
+                            };
                             let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
                             let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&best);
-                            __checkpoint_run
-                                .save(
-                                    &[__checkpoint_loop_0.position()],
+                            let __checkpoint_at = [__checkpoint_loop_0.position()];
+                            let __checkpoint_panicked = __checkpoint_run
+                                .after_chunks(
+                                    &mut __checkpoint_loop_0,
+                                    __checkpoint_slow,
+                                    &__checkpoint_at,
                                     &__checkpoint_schema::LongestState {
                                         best: ::core::option::Option::Some(
                                             __checkpoint_copy_0.get(),
                                         ),
                                     },
                                 );
-                        }
-                        if __checkpoint_chunk.exhausted() {
-                            break;
+                            if __checkpoint_exhausted | __checkpoint_panicked {
+                                break __checkpoint_panicked;
+                            }
+                        };
+                        #[allow(unreachable_code)]
+                        if __checkpoint_panicked {
+                            __checkpoint_run.rethrow();
                         }
                     }
                 }
+                best.map(|i| self.words[i])
             }
-            best.map(|i| self.words[i])
         });
         let __checkpoint_completed = {
             #[allow(unused_imports)]

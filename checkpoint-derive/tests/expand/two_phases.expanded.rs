@@ -58,40 +58,61 @@ fn two_phases(n: usize) -> u64 {
         }
     };
     let __checkpoint_result = ::checkpoint_core::__private::body(move || -> u64 {
-        let mut squares: Vec<u64> = ::checkpoint_core::__private::state_value(
-            match __checkpoint_restored.squares.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => Vec::with_capacity(n),
-            },
-        );
+        let mut __checkpoint_restored_0 = __checkpoint_restored.squares.take();
+        let mut __checkpoint_restored_1 = __checkpoint_restored.checksum.take();
+        #[allow(unused_variables)]
+        let __checkpoint_watch = __checkpoint_run.watch();
         {
-            let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
-            if !__checkpoint_loop_0.finished_phase() {
-                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
-                    0..n as u64,
-                );
-                __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
-                loop {
-                    #[allow(unused_imports)]
-                    use ::checkpoint_core::__private::{
-                        Chunk as _, IterChunks as _, RangeChunks as _,
-                    };
-                    let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
-                        ::core::option::Option::Some(&mut __checkpoint_iter),
-                    ))
-                        .chunk(__checkpoint_loop_0.budget());
-                    for i in &mut __checkpoint_chunk {
-                        {
-                            squares.push(i * i);
-                        }
+            let mut squares: Vec<u64> = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored_0.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
                     }
+                    ::core::option::Option::None => Vec::with_capacity(n),
+                },
+            );
+            {
+                let mut __checkpoint_loop_0 = __checkpoint_run.enter(0u32, 0usize);
+                if !__checkpoint_loop_0.finished_phase() {
+                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                        0..n as u64,
+                    );
+                    __checkpoint_loop_0.fast_forward(&mut __checkpoint_iter);
                     #[allow(unreachable_code)]
-                    if __checkpoint_loop_0.chunk_done(__checkpoint_chunk.taken()) {
+                    let __checkpoint_panicked = loop {
+                        #[allow(unused_imports)]
+                        use ::checkpoint_core::__private::{
+                            Chunk as _, IterChunks as _, RangeChunks as _,
+                        };
+                        let (__checkpoint_slow, __checkpoint_exhausted) = loop {
+                            let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                ::core::option::Option::Some(&mut __checkpoint_iter),
+                            ))
+                                .chunk(__checkpoint_run.budget());
+                            for i in &mut __checkpoint_chunk {
+                                {
+                                    squares.push(i * i);
+                                }
+                            }
+                            let __checkpoint_slow = __checkpoint_run
+                                .chunk_done(
+                                    &mut __checkpoint_loop_0,
+                                    __checkpoint_watch,
+                                    __checkpoint_chunk.taken(),
+                                );
+                            let __checkpoint_exhausted = __checkpoint_chunk.exhausted();
+                            if __checkpoint_slow | __checkpoint_exhausted {
+                                break (__checkpoint_slow, __checkpoint_exhausted);
+                            }
+                        };
                         let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
                         let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&squares);
-                        __checkpoint_run
-                            .save(
-                                &[__checkpoint_loop_0.position()],
+                        let __checkpoint_at = [__checkpoint_loop_0.position()];
+                        let __checkpoint_panicked = __checkpoint_run
+                            .after_chunks(
+                                &mut __checkpoint_loop_0,
+                                __checkpoint_slow,
+                                &__checkpoint_at,
                                 &__checkpoint_schema::TwoPhasesState {
                                     squares: ::core::option::Option::Some(
                                         __checkpoint_copy_0.get(),
@@ -99,49 +120,68 @@ fn two_phases(n: usize) -> u64 {
                                     checksum: ::core::option::Option::None::<()>,
                                 },
                             );
-                    }
-                    if __checkpoint_chunk.exhausted() {
-                        break;
+                        if __checkpoint_exhausted | __checkpoint_panicked {
+                            break __checkpoint_panicked;
+                        }
+                    };
+                    #[allow(unreachable_code)]
+                    if __checkpoint_panicked {
+                        __checkpoint_run.rethrow();
                     }
                 }
             }
-        }
-        let mut checksum = ::checkpoint_core::__private::state_value(
-            match __checkpoint_restored.checksum.take() {
-                ::core::option::Option::Some(__checkpoint_value) => __checkpoint_value,
-                ::core::option::Option::None => 0_u64,
-            },
-        );
-        {
-            let mut __checkpoint_loop_1 = __checkpoint_run.enter(1u32, 0usize);
-            if !__checkpoint_loop_1.finished_phase() {
-                let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
-                    &squares,
-                );
-                __checkpoint_loop_1.fast_forward(&mut __checkpoint_iter);
-                loop {
-                    #[allow(unused_imports)]
-                    use ::checkpoint_core::__private::{
-                        Chunk as _, IterChunks as _, RangeChunks as _,
-                    };
-                    let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
-                        ::core::option::Option::Some(&mut __checkpoint_iter),
-                    ))
-                        .chunk(__checkpoint_loop_1.budget());
-                    for square in &mut __checkpoint_chunk {
-                        {
-                            checksum = checksum.wrapping_mul(31).wrapping_add(*square);
-                        }
+            let mut checksum = ::checkpoint_core::__private::state_value(
+                match __checkpoint_restored_1.take() {
+                    ::core::option::Option::Some(__checkpoint_value) => {
+                        __checkpoint_value
                     }
+                    ::core::option::Option::None => 0_u64,
+                },
+            );
+            {
+                let mut __checkpoint_loop_1 = __checkpoint_run.enter(1u32, 0usize);
+                if !__checkpoint_loop_1.finished_phase() {
+                    let mut __checkpoint_iter = ::core::iter::IntoIterator::into_iter(
+                        &squares,
+                    );
+                    __checkpoint_loop_1.fast_forward(&mut __checkpoint_iter);
                     #[allow(unreachable_code)]
-                    if __checkpoint_loop_1.chunk_done(__checkpoint_chunk.taken()) {
+                    let __checkpoint_panicked = loop {
+                        #[allow(unused_imports)]
+                        use ::checkpoint_core::__private::{
+                            Chunk as _, IterChunks as _, RangeChunks as _,
+                        };
+                        let (__checkpoint_slow, __checkpoint_exhausted) = loop {
+                            let mut __checkpoint_chunk = (&mut &mut ::checkpoint_core::__private::Chunker(
+                                ::core::option::Option::Some(&mut __checkpoint_iter),
+                            ))
+                                .chunk(__checkpoint_run.budget());
+                            for square in &mut __checkpoint_chunk {
+                                {
+                                    checksum = checksum.wrapping_mul(31).wrapping_add(*square);
+                                }
+                            }
+                            let __checkpoint_slow = __checkpoint_run
+                                .chunk_done(
+                                    &mut __checkpoint_loop_1,
+                                    __checkpoint_watch,
+                                    __checkpoint_chunk.taken(),
+                                );
+                            let __checkpoint_exhausted = __checkpoint_chunk.exhausted();
+                            if __checkpoint_slow | __checkpoint_exhausted {
+                                break (__checkpoint_slow, __checkpoint_exhausted);
+                            }
+                        };
                         let mut __checkpoint_slot_0 = ::checkpoint_core::__private::SaveSlot::new();
                         let __checkpoint_copy_0 = __checkpoint_slot_0.copy(&squares);
                         let mut __checkpoint_slot_1 = ::checkpoint_core::__private::SaveSlot::new();
                         let __checkpoint_copy_1 = __checkpoint_slot_1.copy(&checksum);
-                        __checkpoint_run
-                            .save(
-                                &[__checkpoint_loop_1.position()],
+                        let __checkpoint_at = [__checkpoint_loop_1.position()];
+                        let __checkpoint_panicked = __checkpoint_run
+                            .after_chunks(
+                                &mut __checkpoint_loop_1,
+                                __checkpoint_slow,
+                                &__checkpoint_at,
                                 &__checkpoint_schema::TwoPhasesState {
                                     squares: ::core::option::Option::Some(
                                         __checkpoint_copy_0.get(),
@@ -151,14 +191,18 @@ fn two_phases(n: usize) -> u64 {
                                     ),
                                 },
                             );
-                    }
-                    if __checkpoint_chunk.exhausted() {
-                        break;
+                        if __checkpoint_exhausted | __checkpoint_panicked {
+                            break __checkpoint_panicked;
+                        }
+                    };
+                    #[allow(unreachable_code)]
+                    if __checkpoint_panicked {
+                        __checkpoint_run.rethrow();
                     }
                 }
             }
+            checksum
         }
-        checksum
     });
     let __checkpoint_completed = {
         #[allow(unused_imports)]
