@@ -443,7 +443,7 @@ impl<S> Run<S> {
         self.catching(|| self.save_now(position, state))
     }
 
-    /// [`Frame::after_chunks`]'s work, called from the loop as
+    /// [`Run::after_chunks`]'s work, called from the loop as
     /// [`Run::save_caught`] is: a resumed loop's first chunk ends its
     /// resume (`resumed`), and the slow path runs if `slow`.
     #[cold]
