@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -76,6 +76,9 @@ pub struct DirStore {
     /// the first listing, and again after a failed write or delete (the
     /// next prune lists).
     known: Mutex<Option<BTreeMap<u64, Option<u64>>>>,
+    /// Whether a symlink or directory with a generation's name has been
+    /// reported: once per store, not at every listing.
+    warned_not_a_file: AtomicBool,
 }
 
 /// One generation file: a complete checkpoint, numbered in save order.
@@ -118,6 +121,7 @@ impl DirStore {
             deletions: Arc::default(),
             delete_elsewhere_from: DELETE_ELSEWHERE_FROM,
             known: Mutex::new(None),
+            warned_not_a_file: AtomicBool::new(false),
         })
     }
 
@@ -158,22 +162,35 @@ impl DirStore {
             .fs
             .list(&self.dir)
             .map_err(|e| Error::io("list", &self.dir, e))?;
-        let mut generations: Vec<Generation> = entries
-            .into_iter()
-            // A symlink or directory with a generation's name was not
-            // written by us; following it could read (or later delete)
-            // anything.
-            .filter(|entry| entry.is_file)
-            .filter_map(|entry| {
-                let number = entry.name.to_str().and_then(|n| self.parse_generation(n))?;
-                Some(Generation {
-                    number,
-                    path: self.dir.join(&entry.name),
-                })
-            })
-            .collect();
+        let mut generations = Vec::new();
+        for entry in entries {
+            let Some(number) = entry.name.to_str().and_then(|n| self.parse_generation(n)) else {
+                continue;
+            };
+            let path = self.dir.join(&entry.name);
+            if entry.is_file {
+                generations.push(Generation { number, path });
+            } else {
+                self.warn_not_a_file(&path);
+            }
+        }
         generations.sort_by_key(|g| std::cmp::Reverse(g.number));
         Ok(generations)
+    }
+
+    /// A symlink or directory with a generation's name was not written by
+    /// this library, and following it could read (or, pruning, delete)
+    /// anything: it is left out, and said once, since a user who linked a
+    /// checkpoint copied from elsewhere would otherwise see the run start
+    /// over without a word.
+    fn warn_not_a_file(&self, path: &Path) {
+        if self.warned_not_a_file.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        crate::report::warn(format_args!(
+            "{} is ignored: it has a checkpoint's name but is not a regular file (a symbolic link or a directory, which this library never writes; following one could read or delete a file elsewhere); to resume from a checkpoint kept elsewhere, copy the file itself there (`cp -L`)",
+            path.display()
+        ));
     }
 
     /// Writes generation `number` atomically and durably, and returns its
@@ -1029,12 +1046,41 @@ mod tests {
         }
         fs::create_dir(tmp.path().join("run.g00000011.ckpt")).expect("mkdir decoy");
         symlink("/etc/passwd", tmp.path().join("run.g00000012.ckpt")).expect("symlink decoy");
-        assert_eq!(numbers(&store), [7]);
+        let (listed, said) = crate::report::capture::lines(|| numbers(&store));
+        assert_eq!(listed, [7]);
+        assert_eq!(said.len(), 1, "{said:?}");
         assert_eq!(numbers(&other), [8]);
         assert_eq!(
             store.list_generations().unwrap()[0].path,
             store.generation_path(7)
         );
+    }
+
+    #[test]
+    fn a_symlink_with_a_generations_name_is_left_out_and_said_once() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let elsewhere = tempfile::tempdir().expect("elsewhere");
+        let copied = DirStore::open(elsewhere.path(), "run").expect("open elsewhere");
+        let kept = copied
+            .write_generation(9, b"kept elsewhere")
+            .expect("write");
+        let store = DirStore::open(tmp.path(), "run").expect("open");
+        let link = tmp.path().join("run.g00000009.ckpt");
+        symlink(&kept, &link).expect("link the copy");
+        let (listed, said) = crate::report::capture::lines(|| {
+            let first = numbers(&store);
+            let second = numbers(&store);
+            (first, second)
+        });
+        assert_eq!(listed, (vec![], vec![]), "a symlink is never a generation");
+        assert_eq!(said.len(), 1, "said once per store: {said:?}");
+        assert!(
+            said[0].contains(&link.display().to_string())
+                && said[0].contains("symbolic link")
+                && said[0].contains("cp -L"),
+            "{said:?}"
+        );
+        assert_eq!(fs::read(&kept).expect("read"), b"kept elsewhere");
     }
 
     #[test]
