@@ -13,7 +13,7 @@ use crate::bytes::identity;
 use crate::error::{Error, Result};
 use crate::machine::env_flag;
 use crate::options::{OnCodeChange, Options, policy_from_env};
-use crate::report;
+use crate::report::{self, Repeating};
 use crate::run::policy::{Due, SavePolicy};
 use crate::run::watchdog;
 use crate::run::writer::{self, Job, Writer, Written};
@@ -73,6 +73,8 @@ pub struct Checkpoint {
     /// into memory the process already has is several times faster than
     /// into a fresh allocation (page faults), at the cost of keeping it.
     spare: Vec<u8>,
+    /// Saves failing in a row, said without flooding the log.
+    failing: Repeating,
     /// While the run is open, its signals make it save and exit.
     active: Option<signals::ActiveRun>,
     /// A run across the ranks of an MPI job: the group, and on rank 0 the
@@ -633,6 +635,7 @@ impl CheckpointBuilder {
             last_saved: None,
             quiet_saves: false,
             spare: Vec::new(),
+            failing: Repeating::default(),
             active: None,
             coordinated: None,
         };
@@ -1819,6 +1822,14 @@ impl Checkpoint {
     fn settle(&mut self, outcome: Result<Written>) -> Result<()> {
         match outcome {
             Ok(written) => {
+                let failed = self.failing.stopped();
+                if failed > 0 {
+                    report::info(format_args!(
+                        "saves of {} succeed again, after {failed} failed in a row; saved to {}",
+                        self.label,
+                        written.path.display()
+                    ));
+                }
                 self.stats.saves += 1;
                 self.stats.bytes_written += written.bytes;
                 self.stats.save_time += written.took;
@@ -1840,10 +1851,18 @@ impl Checkpoint {
                 if self.options.strict {
                     return Err(err);
                 }
-                report::warn(format_args!(
-                    "save of {} failed: {err}; the previous checkpoint is kept, and the next due save tries again",
-                    self.label
-                ));
+                match self.failing.came(Instant::now()) {
+                    Some(0) => report::warn(format_args!(
+                        "save of {} failed: {err}; the previous checkpoint is kept, and the next due save tries again (if they fail too, this is said again once a minute)",
+                        self.label
+                    )),
+                    Some(held) => report::warn(format_args!(
+                        "save of {} failed again: {err}; {held} more failed in the last {} s, and the newest checkpoint that succeeded is still kept",
+                        self.label,
+                        Repeating::QUIET.as_secs()
+                    )),
+                    None => {}
+                }
                 Ok(())
             }
         }

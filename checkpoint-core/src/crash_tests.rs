@@ -467,6 +467,57 @@ fn a_failed_listing_at_restore_warns_and_the_run_computes() {
     );
 }
 
+/// A disk that fills up and stays full fails every save: the first failure
+/// is said in full, the rest are held back (said again once a minute,
+/// `report::Repeating`), so saving at every iteration does not flood the
+/// log; the last good checkpoint stays; when space comes back, the next
+/// save succeeds and that is said once.
+#[test]
+fn a_disk_that_stays_full_is_said_once_not_at_every_save() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("ckpt");
+    let sim = Sim::new();
+    let (saves, lines) = capture::lines(|| {
+        let mut checkpoint = builder("full", &dir, &sim).open().expect("open");
+        checkpoint.restore::<Progress>().expect("restore");
+        checkpoint.save(&progress(1)).expect("save");
+        sim.fill();
+        for save in 2..=200 {
+            checkpoint.save(&progress(save)).expect("not strict");
+        }
+        let failed = checkpoint.stats().failed_saves;
+        sim.free_space();
+        checkpoint.save(&progress(201)).expect("save");
+        let stats = checkpoint.stats();
+        (failed, stats.saves, stats.failed_saves)
+    });
+    assert_eq!(saves, (199, 2, 199), "{lines:?}");
+    let path = dir.display().to_string();
+    let said: Vec<&String> = lines
+        .iter()
+        .filter(|line| !line.contains("saved save"))
+        .collect();
+    assert_eq!(
+        said.len(),
+        2,
+        "one line for 199 failures, one when they end: {lines:?}"
+    );
+    assert!(
+        said[0].contains("failed")
+            && said[0].contains(&path)
+            && said[0].contains("No space left on device")
+            && said[0].contains("once a minute"),
+        "{lines:?}"
+    );
+    assert!(
+        said[1].contains("succeed again") && said[1].contains("199 failed"),
+        "{lines:?}"
+    );
+    let mut reopened = capture::lines(|| builder("full", &dir, &sim).open().expect("reopen")).0;
+    let restored = capture::lines(|| reopened.restore::<Progress>().expect("restore")).0;
+    assert_eq!(restored.map(|r| r.save), Some(201));
+}
+
 /// A generation file whose start is wrong (a foreign file, or lengths that
 /// do not add up) is refused from its first bytes: it is never read whole
 /// or mapped, so a huge file at a generation's name costs nothing. It is

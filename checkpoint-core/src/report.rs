@@ -5,6 +5,7 @@
 use std::fmt::Arguments;
 use std::io::Write;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// Whether `CHECKPOINT_QUIET` asks for silence on stderr.
 pub(crate) fn quiet() -> bool {
@@ -45,6 +46,46 @@ pub(crate) fn warn(message: Arguments<'_>) {
 pub(crate) fn error(message: Arguments<'_>) {
     tracing::error!(target: "checkpoint", "{message}");
     line("error", message);
+}
+
+/// A warning that may come many times a second (a save failing at every
+/// iteration on a full disk) is said the first time, then at most once per
+/// [`Repeating::QUIET`] with how many came since: a log on a cluster's
+/// shared disk is not flooded, and the user still hears that it goes on.
+#[derive(Debug, Default)]
+pub(crate) struct Repeating {
+    /// Times it came since the last time it was said.
+    unsaid: u64,
+    /// Times it came since it last stopped coming.
+    in_a_row: u64,
+    said_at: Option<Instant>,
+}
+
+impl Repeating {
+    /// How long a repeating warning stays quiet after it is said.
+    pub(crate) const QUIET: Duration = Duration::from_secs(60);
+
+    /// It came again at `now`: `Some(held)` if it is to be said now, `held`
+    /// being how many times it came unsaid before this one.
+    pub(crate) fn came(&mut self, now: Instant) -> Option<u64> {
+        self.in_a_row += 1;
+        match self.said_at {
+            Some(said) if now.saturating_duration_since(said) < Self::QUIET => {
+                self.unsaid += 1;
+                None
+            }
+            _ => {
+                self.said_at = Some(now);
+                Some(std::mem::take(&mut self.unsaid))
+            }
+        }
+    }
+
+    /// It stopped coming: how many times it came in a row (0 if it had
+    /// not come), after which it is said at once again when it comes back.
+    pub(crate) fn stopped(&mut self) -> u64 {
+        std::mem::take(self).in_a_row
+    }
 }
 
 /// A time in milliseconds since the Unix epoch as `2026-04-01 12:34:56 UTC`.
@@ -105,6 +146,30 @@ pub(crate) fn duration(duration: std::time::Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeating_warning_is_said_first_then_once_a_minute_with_what_it_held() {
+        let start = Instant::now();
+        let mut repeating = Repeating::default();
+        assert_eq!(repeating.came(start), Some(0), "said the first time");
+        let second = Duration::from_secs(1);
+        for i in 1..=59 {
+            assert_eq!(repeating.came(start + second * i), None, "at {i} s");
+        }
+        assert_eq!(
+            repeating.came(start + Repeating::QUIET),
+            Some(59),
+            "said again a minute later, with the 59 held back"
+        );
+        assert_eq!(repeating.came(start + Repeating::QUIET + second), None);
+        assert_eq!(repeating.stopped(), 62, "all of them, in a row");
+        assert_eq!(repeating.stopped(), 0, "nothing came since");
+        assert_eq!(
+            repeating.came(start + Repeating::QUIET + second * 2),
+            Some(0),
+            "back after it stopped: said at once"
+        );
+    }
 
     #[test]
     fn sizes_and_durations_read_well() {

@@ -100,6 +100,8 @@ struct State {
     steps: usize,
     /// Fail this step (it has no effect).
     fail_at: Option<usize>,
+    /// Every write fails with ENOSPC while this is set: a full disk.
+    full: bool,
     /// Lose power before this step: it and everything after fail.
     crash_at: Option<usize>,
     /// The disk as it was when the power went.
@@ -159,6 +161,19 @@ impl Sim {
     /// Fails step `step` (counting from 0) with an I/O error.
     pub(crate) fn fail_at(&self, step: usize) -> &Sim {
         self.state().fail_at = Some(step);
+        self
+    }
+
+    /// Makes every write fail with ENOSPC until [`Sim::free_space`]: a
+    /// disk that filled up.
+    pub(crate) fn fill(&self) -> &Sim {
+        self.state().full = true;
+        self
+    }
+
+    /// Ends [`Sim::fill`]: writes succeed again.
+    pub(crate) fn free_space(&self) -> &Sim {
+        self.state().full = false;
         self
     }
 
@@ -315,7 +330,7 @@ impl Sim {
         if state.crashed.is_some() {
             return Err(io::Error::other("simulated power loss"));
         }
-        let failed = state.fail_at == Some(state.steps);
+        let failed = state.fail_at == Some(state.steps) || (state.full && step == Step::Write);
         state.steps += 1;
         state.log.push(Logged {
             step,
