@@ -136,6 +136,27 @@ where
     total
 }
 
+/// A replayed iterator: the lines of a file (no length known ahead), summed.
+/// A line that is not a number returns `Err`, keeping the checkpoint; a
+/// rerun whose file ends before the saved line stops with an error rather
+/// than returning the sum of fewer lines.
+#[checkpointed(every_iters = 1, key = (path))]
+fn sum_lines(path: &str, delay_ms: u64) -> Result<u64, String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|err| format!("{path}: {err}"))?;
+    #[state]
+    let mut sum = 0_u64;
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|err| format!("{path}: {err}"))?;
+        sum += line
+            .trim()
+            .parse::<u64>()
+            .map_err(|err| format!("{line:?}: {err}"))?;
+        pause(delay_ms);
+    }
+    Ok(sum)
+}
+
 /// A `Result` with `?`: an error leaves the checkpoint in place.
 #[checkpointed(every_iters = 1, key = (lines))]
 fn parse_sum(lines: &[String], delay_ms: u64) -> Result<i64, std::num::ParseIntError> {
@@ -191,9 +212,16 @@ fn main() {
                 Err(err) => format!("error: {err}"),
             }
         }
+        "lines" => {
+            let path = std::env::var("SHAPES_INPUT").unwrap_or_default();
+            match sum_lines(&path, delay) {
+                Ok(sum) => sum.to_string(),
+                Err(err) => format!("error: {err}"),
+            }
+        }
         _ => {
             eprintln!(
-                "usage: shapes nested|phases|collatz|walk|first_multiple|generic|result N [--delay-ms MS]"
+                "usage: shapes nested|phases|collatz|walk|first_multiple|generic|result|lines N [--delay-ms MS] (lines reads the file SHAPES_INPUT names)"
             );
             std::process::exit(2);
         }

@@ -121,6 +121,50 @@ fn an_error_keeps_the_checkpoint_for_the_next_attempt() {
     assert!(again.result().starts_with("error:"), "{}", again.describe());
 }
 
+/// A loop over the lines of a file replays them on resume. Saved after 10
+/// lines, then rerun on a file of 3: it stops with exit 1, naming the loop
+/// and the reason, instead of returning the sum of 3 lines as if done; the
+/// checkpoint stays, and with the file restored (and grown) the rerun
+/// resumes from it and returns the whole sum.
+#[test]
+fn a_replayed_iterator_that_ends_before_the_saved_iteration_stops() {
+    let dir = temp_dir();
+    let input = dir.path().join("numbers.txt");
+    let sum_lines = |contents: &str| {
+        std::fs::write(&input, contents).expect("write the input");
+        let mut command = command("shapes", dir.path(), &["lines", "1"]);
+        command.env("SHAPES_INPUT", &input);
+        run(&mut command)
+    };
+    let ten: String = (1..=10).map(|i| format!("{i}\n")).collect();
+    let failed = sum_lines(&format!("{ten}not a number\n"));
+    assert!(
+        failed.result().starts_with("error:"),
+        "{}",
+        failed.describe()
+    );
+    let kept = generations(dir.path());
+    assert!(!kept.is_empty(), "{}", failed.describe());
+
+    let short = sum_lines("1\n2\n3\n");
+    assert_eq!(short.status.code(), Some(1), "{}", short.describe());
+    assert!(
+        short.stdout.is_empty()
+            && short
+                .stderr
+                .contains("for line in std::io::BufReader::new(file).lines()")
+            && short.stderr.contains("had done 10 iterations")
+            && short.stderr.contains("checkpoint is kept"),
+        "{}",
+        short.describe()
+    );
+    assert_eq!(generations(dir.path()), kept, "{}", short.describe());
+
+    let whole = sum_lines(&format!("{ten}11\n12\n"));
+    assert_eq!(whole.resumed_at(), Some(10), "{}", whole.describe());
+    assert_eq!(whole.result(), "78", "{}", whole.describe());
+}
+
 /// A save-point loop over a `HashMap` hidden behind an alias and a helper
 /// compiles, but the run refuses to start it: exit 1, the loop and the fix
 /// named, nothing printed on stdout and no checkpoint written.

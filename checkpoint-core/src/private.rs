@@ -583,6 +583,18 @@ impl<S> Run<S> {
         });
     }
 
+    /// A replayed iterator (one whose length is not known ahead: a
+    /// `filter`, the lines of a file) ended before the saved iteration: a
+    /// resume would end the loop there and return as if it were done.
+    #[cold]
+    fn iterator_ran_short(&self, id: u32, done: u64) {
+        self.refuse_loop(id, |title| {
+            format!(
+                "the loop `{title}` had done {done} iterations when its checkpoint was saved, but its iterator ends before that on this resume: what it iterates changed (an input file, or something the loop changes), so going on would return a result of other items; the checkpoint is kept. Restore the input it was saved with, or rerun with CHECKPOINT_FRESH=1 to start over"
+            )
+        });
+    }
+
     /// A save-point loop over a `HashMap` or `HashSet` whose type the macro
     /// could not see: a resume would replay it in another order and skip
     /// other items than the ones done, so the run refuses to start it.
@@ -774,7 +786,9 @@ impl<S> Frame<'_, S> {
         }
         if self.index > 0 {
             let skip = usize::try_from(self.index - 1).unwrap_or(usize::MAX);
-            let _ = iter.nth(skip);
+            if iter.nth(skip).is_none() {
+                self.run.iterator_ran_short(self.id, self.index);
+            }
         }
     }
 
