@@ -24,6 +24,10 @@ pub struct Target {
     /// It is a mutable borrow (`&mut` parameter, `let r = &mut x`): passing
     /// it to a function counts as a change too.
     pub reference: bool,
+    /// Its interior-mutability methods ([`INTERIOR_METHODS`]) change it:
+    /// false for a handle to a standard stream (`let stdin = io::stdin();`),
+    /// whose `lock()` reads or writes outside the program.
+    pub interior: bool,
 }
 
 /// The first change of each target in `expr`, in the order met. Names
@@ -284,25 +288,48 @@ pub fn root_ident(expr: &Expr) -> Option<&Ident> {
 }
 
 /// Methods that change what a shared binding holds, through interior
-/// mutability (`Cell`, `RefCell`, atomics): a call to one is a change even
-/// of a local that is not `mut`.
-const INTERIOR_METHODS: [&str; 15] = [
-    "set",
-    "swap",
-    "store",
-    "fetch_add",
-    "fetch_sub",
-    "fetch_and",
-    "fetch_or",
-    "fetch_xor",
-    "fetch_nand",
-    "fetch_max",
-    "fetch_min",
-    "fetch_update",
-    "compare_exchange",
-    "compare_exchange_weak",
-    "borrow_mut",
+/// mutability (`Cell`, `RefCell`, `OnceCell`, `Mutex`, `RwLock`, atomics):
+/// a call to one is a change even of a local that is not `mut`. Where a
+/// reading method has the same name, the number of arguments tells them
+/// apart (`cell.replace(v)` against `text.replace(from, to)`, `lock.write()`
+/// against `file.write(buf)`).
+const INTERIOR_METHODS: [(&str, Option<usize>); 27] = [
+    ("set", None),
+    ("replace", Some(1)),
+    ("replace_with", None),
+    ("take", Some(0)),
+    ("swap", None),
+    ("update", Some(1)),
+    ("borrow_mut", None),
+    ("try_borrow_mut", None),
+    ("get_or_init", None),
+    ("get_or_try_init", None),
+    ("lock", Some(0)),
+    ("try_lock", Some(0)),
+    ("write", Some(0)),
+    ("try_write", Some(0)),
+    ("store", None),
+    ("fetch_add", None),
+    ("fetch_sub", None),
+    ("fetch_and", None),
+    ("fetch_or", None),
+    ("fetch_xor", None),
+    ("fetch_nand", None),
+    ("fetch_max", None),
+    ("fetch_min", None),
+    ("fetch_update", None),
+    ("compare_exchange", None),
+    ("compare_exchange_weak", None),
+    ("compare_and_swap", None),
 ];
+
+/// Whether calling `method` with `args` arguments changes its receiver
+/// through interior mutability ([`INTERIOR_METHODS`]).
+fn changes_inside(method: &str, args: usize) -> bool {
+    INTERIOR_METHODS
+        .iter()
+        .any(|&(name, arity)| name == method && arity.is_none_or(|arity| arity == args))
+}
 
 /// Methods of the standard library's collections and numbers that only
 /// read: a call to one of them is not a change.
@@ -394,7 +421,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         if let Some(root) = place_root(&node.receiver)
             && let Some(target) = self.target(root)
             && ((target.mutable && !READING_METHODS.contains(&method.as_str()))
-                || INTERIOR_METHODS.contains(&method.as_str()))
+                || (target.interior && changes_inside(&method, node.args.len())))
         {
             self.record(root, node.span());
         }

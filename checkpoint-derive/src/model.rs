@@ -149,6 +149,7 @@ fn changed_in_closure(block: &Block, name: &Ident) -> Option<Span> {
             name: name.clone(),
             mutable: true,
             reference: false,
+            interior: true,
         }],
         found: None,
     };
@@ -249,6 +250,7 @@ impl<'a> Walker<'a, '_> {
                 name: binding.name.clone(),
                 mutable: binding.mutable,
                 reference: false,
+                interior: true,
             })
             .collect();
         // Calling a closure that changes such state changes it too.
@@ -266,6 +268,7 @@ impl<'a> Walker<'a, '_> {
                     name: binding.name.clone(),
                     mutable: true,
                     reference: false,
+                    interior: true,
                 }),
         );
         !targets.is_empty() && !changes::in_expr(whole, &targets).is_empty()
@@ -521,6 +524,7 @@ impl<'a> Visit<'a> for Walker<'a, '_> {
                     name: binding.name.clone(),
                     mutable: binding.mutable,
                     reference: false,
+                    interior: true,
                 })
                 .collect();
             let through = changes::in_expr(&closure.body, &state)

@@ -20,6 +20,7 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Ident, ItemFn, Pat, Stmt, Type};
 
 use crate::changes::{self, Target, mentions};
+use crate::global_rng;
 use crate::model::{self, Model, mutable_bindings};
 
 /// Checks every save point of `item`'s body; refusals go into `errors`.
@@ -55,6 +56,7 @@ pub fn check(item: &ItemFn, block: &Block, model: &Model, errors: &mut Vec<syn::
                 name: value.name.clone(),
                 mutable: true,
                 reference: false,
+                interior: true,
             })
             .collect();
         // Visible names are unique, so a changed name is one declaration.
@@ -109,6 +111,9 @@ struct Value {
     closure: bool,
     /// For a closure: the values it changes when called.
     through: Vec<Ident>,
+    /// A handle to a standard stream (`io::stdin()`): its `lock()` is no
+    /// change of the program's values.
+    standard_stream: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -192,6 +197,7 @@ fn plain(name: Ident) -> Value {
         iterator: false,
         closure: false,
         through: Vec::new(),
+        standard_stream: false,
     }
 }
 
@@ -308,8 +314,11 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             .into_iter()
             .map(|value| Target {
                 name: value.name.clone(),
-                mutable: value.mutable,
+                // A closure that is not `mut` still changes what it
+                // captures through interior mutability (`|| c.set(..)`).
+                mutable: value.mutable || !value.through.is_empty(),
                 reference: value.kind == Kind::MutReference || value.borrows.is_some(),
+                interior: !value.standard_stream,
             })
             .collect()
     }
@@ -577,6 +586,10 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             .init
             .as_ref()
             .is_some_and(|init| makes_iterator(&init.expr));
+        let standard_stream = local
+            .init
+            .as_ref()
+            .is_some_and(|init| is_standard_stream(&init.expr));
         let mut names = Vec::new();
         model::pattern_bindings(&local.pat, &mut names);
         let scope = self.scopes.last_mut().expect("a scope is open");
@@ -586,6 +599,7 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                 mutable: mutable.contains(&name) || borrows.is_some(),
                 borrows: borrows.clone(),
                 iterator,
+                standard_stream,
                 transient,
                 computed_from: if is_state {
                     Vec::new()
@@ -677,6 +691,14 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                 ),
             };
             self.report.refuse(*span, message);
+        }
+        for (call, span) in global_rng::draws(target) {
+            self.report.refuse(
+                span,
+                format!(
+                    "`{call}` draws from a random generator kept by the thread or the process, not in a local, so its position is not saved: a resume of the loop `{title}` draws other numbers than an uninterrupted run, seeded or not; keep a seeded generator in a #[state] local and draw from it (`#[state] let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);`, with rand_chacha's `serde` feature)"
+                ),
+            );
         }
         if let Expr::ForLoop(node) = target {
             self.iterated(node, &visible);
@@ -841,6 +863,21 @@ fn lends_mutably(method: &str) -> bool {
         "by_ref",
     ];
     method.ends_with("_mut") || method.starts_with("as_mut") || LENDING.contains(&method)
+}
+
+/// Whether `init` is a handle to a standard stream: `io::stdin()`,
+/// `std::io::stdout()`, `stderr()`.
+fn is_standard_stream(init: &Expr) -> bool {
+    let Expr::Call(call) = init else {
+        return false;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return false;
+    };
+    call.args.is_empty()
+        && path.path.segments.last().is_some_and(|segment| {
+            ["stdin", "stdout", "stderr"].contains(&segment.ident.to_string().as_str())
+        })
 }
 
 /// Whether `expr` makes an iterator: it ends in a call such as `iter()`,

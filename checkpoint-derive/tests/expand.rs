@@ -10,6 +10,8 @@ mod args;
 mod changes;
 #[path = "../src/expand.rs"]
 mod expand;
+#[path = "../src/global_rng.rs"]
+mod global_rng;
 #[path = "../src/model.rs"]
 mod model;
 #[path = "../src/valid.rs"]
