@@ -116,17 +116,56 @@ pub fn build<'a>(block: &'a Block, errors: &mut Vec<syn::Error>) -> Model<'a> {
                 ));
                 error
             }
-            None => syn::Error::new(
-                state.ident.span(),
-                format!(
-                    "no loop changes the #[state] local `{}`, so no save point saves it: a save happens at the end of an iteration of a loop that changes state, and saves the #[state] locals declared before that loop; declare it before the loop that changes it, or drop #[state] if it never changes",
-                    state.ident
+            None => match borrowed_mutably(block, &state.ident) {
+                Some(borrow) => {
+                    let mut error = syn::Error::new(
+                        state.ident.span(),
+                        format!(
+                            "no loop changes the #[state] local `{0}` by its name: it is borrowed mutably outside the loops, and a change through that borrow is not seen as a change of `{0}`, so no save point would save it; in the loop, change `{0}` itself (`{0}.field += ..`, `update(&mut {0})`) rather than through a reference made before the loop",
+                            state.ident
+                        ),
+                    );
+                    error.combine(syn::Error::new(
+                        borrow,
+                        format!("`{}` is borrowed mutably here", state.ident),
+                    ));
+                    error
+                }
+                None => syn::Error::new(
+                    state.ident.span(),
+                    format!(
+                        "no loop changes the #[state] local `{}`, so no save point saves it: a save happens at the end of an iteration of a loop that changes state, and saves the #[state] locals declared before that loop; declare it before the loop that changes it, or drop #[state] if it never changes",
+                        state.ident
+                    ),
                 ),
-            ),
+            },
         };
         walker.errors.push(error);
     }
     walker.model
+}
+
+/// Where `block` borrows `name` mutably (`&mut name`, `&mut name.field`),
+/// if it does.
+fn borrowed_mutably(block: &Block, name: &Ident) -> Option<Span> {
+    struct Borrows<'n> {
+        name: &'n Ident,
+        found: Option<Span>,
+    }
+    impl<'ast> Visit<'ast> for Borrows<'_> {
+        fn visit_expr_reference(&mut self, node: &'ast syn::ExprReference) {
+            if node.mutability.is_some()
+                && self.found.is_none()
+                && changes::root_ident(&node.expr) == Some(self.name)
+            {
+                self.found = Some(node.span());
+            }
+            visit::visit_expr_reference(self, node);
+        }
+    }
+    let mut borrows = Borrows { name, found: None };
+    borrows.visit_block(block);
+    borrows.found
 }
 
 /// Where a closure in `block` changes `name`, if one does.

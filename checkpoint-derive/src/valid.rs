@@ -638,6 +638,7 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
         let title = self.title.clone();
         let visible: Vec<Value> = self.visible().into_iter().cloned().collect();
         let changed = self.through_closures(changes::in_expr(target, &self.targets()));
+        self.closures_holding_state(&visible, &inside);
         for value in &visible {
             if value.kind == Kind::State || value.closure {
                 continue;
@@ -702,6 +703,33 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
         }
         if let Expr::ForLoop(node) = target {
             self.iterated(node, &visible);
+        }
+    }
+
+    /// A closure made before the save-point loop that changes `#[state]`
+    /// and is called in the loop holds a mutable borrow of that state
+    /// across the save, which reads it: refused here with the fix, rather
+    /// than by the borrow checker on the generated code.
+    fn closures_holding_state(&mut self, visible: &[Value], inside: &[Ident]) {
+        let title = self.title.clone();
+        for closure in visible
+            .iter()
+            .filter(|value| value.closure && inside.contains(&value.name))
+        {
+            let Some(state) = closure.through.iter().find(|changed| {
+                visible
+                    .iter()
+                    .any(|value| value.kind == Kind::State && value.name == **changed)
+            }) else {
+                continue;
+            };
+            let name = &closure.name;
+            self.report.refuse(
+                name.span(),
+                format!(
+                    "the closure `{name}` changes #[state] `{state}` and is made before the loop `{title}`, which calls it: the save at the end of each iteration reads `{state}` while `{name}` still borrows it mutably; make the closure inside the loop, or hand it the state (`let {name} = |{state}: &mut _, ..| ..;`, called as `{name}(&mut {state}, ..)`)"
+                ),
+            );
         }
     }
 
