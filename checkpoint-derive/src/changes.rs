@@ -323,9 +323,27 @@ const INTERIOR_METHODS: [(&str, Option<usize>); 27] = [
     ("compare_and_swap", None),
 ];
 
+/// Whether `op` assigns (`+=`, `<<=`, ..).
+pub fn is_compound_assignment(op: &syn::BinOp) -> bool {
+    use syn::BinOp;
+    matches!(
+        op,
+        BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+            | BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_)
+    )
+}
+
 /// Whether calling `method` with `args` arguments changes its receiver
 /// through interior mutability ([`INTERIOR_METHODS`]).
-fn changes_inside(method: &str, args: usize) -> bool {
+pub fn changes_inside(method: &str, args: usize) -> bool {
     INTERIOR_METHODS
         .iter()
         .any(|&(name, arity)| name == method && arity.is_none_or(|arity| arity == args))
@@ -389,20 +407,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     }
 
     fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
-        use syn::BinOp;
-        if matches!(
-            node.op,
-            BinOp::AddAssign(_)
-                | BinOp::SubAssign(_)
-                | BinOp::MulAssign(_)
-                | BinOp::DivAssign(_)
-                | BinOp::RemAssign(_)
-                | BinOp::BitXorAssign(_)
-                | BinOp::BitAndAssign(_)
-                | BinOp::BitOrAssign(_)
-                | BinOp::ShlAssign(_)
-                | BinOp::ShrAssign(_)
-        ) {
+        if is_compound_assignment(&node.op) {
             self.changed(&node.left);
         }
         visit::visit_expr_binary(self, node);

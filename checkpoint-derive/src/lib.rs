@@ -5,15 +5,15 @@
 //! `model` finds the `#[state]` locals and the save-point loops, `valid`
 //! decides for every value that crosses a save point whether it is saved,
 //! recomputed or refused (with `changes`, which finds what code may
-//! change, and `global_rng`, which finds draws from a generator no local
-//! holds), and `expand` writes the checkpointing function.
+//! change, and `globals`, which finds what a loop changes that no local
+//! holds: statics, a thread's random generator), and `expand` writes the checkpointing function.
 
 #![deny(missing_docs)]
 
 mod args;
 mod changes;
 mod expand;
-mod global_rng;
+mod globals;
 mod model;
 mod valid;
 

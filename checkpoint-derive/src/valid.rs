@@ -20,7 +20,7 @@ use syn::visit::{self, Visit};
 use syn::{Block, Expr, FnArg, Ident, ItemFn, Pat, Stmt, Type};
 
 use crate::changes::{self, Target, mentions};
-use crate::global_rng;
+use crate::globals;
 use crate::model::{self, Model, mutable_bindings};
 
 /// Checks every save point of `item`'s body; refusals go into `errors`.
@@ -693,7 +693,17 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             };
             self.report.refuse(*span, message);
         }
-        for (call, span) in global_rng::draws(target) {
+        let locals: Vec<Ident> = visible.iter().map(|value| value.name.clone()).collect();
+        let globals = globals::changed_in(target, &locals);
+        for (name, span) in globals.statics {
+            self.report.refuse(
+                span,
+                format!(
+                    "the loop `{title}` changes the static `{name}`, which no #[state] saves: a resume starts it from its value at the program's start, not from where the saved iteration left it; keep what changes in a #[state] local (and store it into `{name}` after the loop if other code reads it); a statistic the result does not depend on (a count of calls, a log) may be changed in a function the loop calls, which the macro does not look into (`verify` checks that the result does not depend on it)"
+                ),
+            );
+        }
+        for (call, span) in globals.draws {
             self.report.refuse(
                 span,
                 format!(

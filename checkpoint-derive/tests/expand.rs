@@ -10,8 +10,8 @@ mod args;
 mod changes;
 #[path = "../src/expand.rs"]
 mod expand;
-#[path = "../src/global_rng.rs"]
-mod global_rng;
+#[path = "../src/globals.rs"]
+mod globals;
 #[path = "../src/model.rs"]
 mod model;
 #[path = "../src/valid.rs"]
