@@ -9,6 +9,7 @@
 //! one that writes.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -106,13 +107,34 @@ impl<'t> Finder<'t> {
         }
     }
 
-    /// A definite change of the place `place`.
+    /// A definite change of the place `place`, or of the place whose
+    /// inside it reaches through a lock (`*m.lock().unwrap() = ..`).
     fn changed(&mut self, place: &Expr) {
         if let Some(root) = place_root(place)
             && self.target(root).is_some()
         {
             self.record(root, place.span());
+        } else if let Some(lent) = lent_place(place) {
+            self.lent_changed(lent, lent.span());
         }
+    }
+
+    /// A write through what a lending method lent from `lent`.
+    fn lent_changed(&mut self, lent: &Expr, span: Span) {
+        if let Some(root) = place_root(lent)
+            && self.target(root).is_some_and(|target| target.interior)
+        {
+            self.record(root, span);
+        }
+    }
+
+    /// Whether `expr` (a lazy initializer) depends on the iteration: it
+    /// names a local bound inside the code walked, or one Rust lets change.
+    fn depends_on_iteration(&self, expr: &Expr) -> bool {
+        mentions(expr.to_token_stream()).iter().any(|name| {
+            self.rebound.iter().flatten().any(|bound| bound == name)
+                || self.target(name).is_some_and(|target| target.mutable)
+        })
     }
 
     fn rebind(&mut self, pat: &Pat) {
@@ -288,26 +310,19 @@ pub fn root_ident(expr: &Expr) -> Option<&Ident> {
 }
 
 /// Methods that change what a shared binding holds, through interior
-/// mutability (`Cell`, `RefCell`, `OnceCell`, `Mutex`, `RwLock`, atomics):
-/// a call to one is a change even of a local that is not `mut`. Where a
-/// reading method has the same name, the number of arguments tells them
-/// apart (`cell.replace(v)` against `text.replace(from, to)`, `lock.write()`
-/// against `file.write(buf)`).
-const INTERIOR_METHODS: [(&str, Option<usize>); 27] = [
+/// mutability (`Cell`, `RefCell`, `OnceCell`, atomics): a call to one is a
+/// change even of a local that is not `mut`. Where a reading method has
+/// the same name, the number of arguments tells them apart
+/// (`cell.replace(v)` against `text.replace(from, to)`). Locks are
+/// [`LENDING_METHODS`], and a lazy initialization ([`INITIALIZING_METHODS`])
+/// is a change only when it depends on the iteration.
+const INTERIOR_METHODS: [(&str, Option<usize>); 19] = [
     ("set", None),
     ("replace", Some(1)),
     ("replace_with", None),
     ("take", Some(0)),
     ("swap", None),
     ("update", Some(1)),
-    ("borrow_mut", None),
-    ("try_borrow_mut", None),
-    ("get_or_init", None),
-    ("get_or_try_init", None),
-    ("lock", Some(0)),
-    ("try_lock", Some(0)),
-    ("write", Some(0)),
-    ("try_write", Some(0)),
     ("store", None),
     ("fetch_add", None),
     ("fetch_sub", None),
@@ -322,6 +337,82 @@ const INTERIOR_METHODS: [(&str, Option<usize>); 27] = [
     ("compare_exchange_weak", None),
     ("compare_and_swap", None),
 ];
+
+/// Methods that lend what a shared binding holds for writing (a lock, a
+/// `RefCell`'s mutable borrow), called without arguments: no change by
+/// themselves (a config read through `cfg.lock().unwrap().rate`), but a
+/// write through what they lend is one ([`lent_place`]).
+const LENDING_METHODS: [&str; 6] = [
+    "lock",
+    "try_lock",
+    "write",
+    "try_write",
+    "borrow_mut",
+    "try_borrow_mut",
+];
+
+/// Methods that hand on what a lending method lent, unchanged:
+/// `m.lock().unwrap()`.
+const PASSING_METHODS: [&str; 7] = [
+    "unwrap",
+    "expect",
+    "unwrap_or_else",
+    "ok",
+    "as_mut",
+    "deref_mut",
+    "as_deref_mut",
+];
+
+/// Lazy initialization (`OnceCell`, `OnceLock`): the same value on a
+/// resume unless what initializes it depends on the iteration.
+pub const INITIALIZING_METHODS: [&str; 2] = ["get_or_init", "get_or_try_init"];
+
+/// The place whose inside `expr` reaches through a lending method: `m` for
+/// `m.lock().unwrap()`, `*m.write().unwrap()`, `c.borrow_mut()[i]` or
+/// `m.lock().unwrap().items`.
+pub fn lent_place(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::MethodCall(call) => {
+            let method = call.method.to_string();
+            if call.args.is_empty() && LENDING_METHODS.contains(&method.as_str()) {
+                Some(&call.receiver)
+            } else if PASSING_METHODS.contains(&method.as_str()) {
+                lent_place(&call.receiver)
+            } else {
+                None
+            }
+        }
+        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Deref(_)) => lent_place(&unary.expr),
+        Expr::Field(field) => lent_place(&field.base),
+        Expr::Index(index) => lent_place(&index.expr),
+        Expr::Paren(paren) => lent_place(&paren.expr),
+        Expr::Try(attempt) => lent_place(&attempt.expr),
+        _ => None,
+    }
+}
+
+/// Whether calling `method` on what a lending method lent may write to it:
+/// not a reading method, nor one that passes it on or lends it again.
+pub fn writes_through(method: &str) -> bool {
+    !READING_METHODS.contains(&method)
+        && !PASSING_METHODS.contains(&method)
+        && !LENDING_METHODS.contains(&method)
+}
+
+/// Whether a pattern binds a name by `mut` (`let mut guard = ..`): a lent
+/// value bound so can be written through.
+pub fn binds_mut(pat: &Pat) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+            self.0 |= pat.mutability.is_some();
+            visit::visit_pat_ident(self, pat);
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_pat(pat);
+    finder.0
+}
 
 /// Whether `op` assigns (`+=`, `<<=`, ..).
 pub fn is_compound_assignment(op: &syn::BinOp) -> bool {
@@ -425,10 +516,22 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         let method = node.method.to_string();
         if let Some(root) = place_root(&node.receiver)
             && let Some(target) = self.target(root)
-            && ((target.mutable && !READING_METHODS.contains(&method.as_str()))
-                || (target.interior && changes_inside(&method, node.args.len())))
         {
-            self.record(root, node.span());
+            let interior = target.interior
+                && (changes_inside(&method, node.args.len())
+                    || (INITIALIZING_METHODS.contains(&method.as_str())
+                        && node
+                            .args
+                            .first()
+                            .is_some_and(|init| self.depends_on_iteration(init))));
+            if (target.mutable && !READING_METHODS.contains(&method.as_str())) || interior {
+                self.record(root, node.span());
+            }
+        } else if writes_through(&method)
+            && let Some(lent) = lent_place(&node.receiver)
+        {
+            // `results.lock().unwrap().push(x)`
+            self.lent_changed(lent, node.span());
         }
         visit::visit_expr_method_call(self, node);
     }
@@ -457,9 +560,14 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 
     fn visit_local(&mut self, local: &'ast Local) {
         if let Some(init) = &local.init {
-            // `let (ref mut lo, _) = bounds;` changes `bounds`.
+            // `let (ref mut lo, _) = bounds;` changes `bounds`, and
+            // `let mut best = cell.borrow_mut();` may change `cell`.
             if has_ref_mut(&local.pat) {
                 self.changed(&init.expr);
+            } else if binds_mut(&local.pat)
+                && let Some(lent) = lent_place(&init.expr)
+            {
+                self.lent_changed(lent, init.expr.span());
             }
             self.visit_expr(&init.expr);
             if let Some((_, diverge)) = &init.diverge {
@@ -491,9 +599,14 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     /// `let PAT = EXPR` in an `if` or `while` condition: the caller opened
     /// the scope the pattern binds in.
     fn visit_expr_let(&mut self, node: &'ast syn::ExprLet) {
-        // `if let Some(ref mut b) = best` changes `best`.
+        // `if let Some(ref mut b) = best` changes `best`, and
+        // `if let Ok(mut guard) = m.lock()` may change `m`.
         if has_ref_mut(&node.pat) {
             self.changed(&node.expr);
+        } else if binds_mut(&node.pat)
+            && let Some(lent) = lent_place(&node.expr)
+        {
+            self.lent_changed(lent, node.expr.span());
         }
         self.visit_expr(&node.expr);
         self.rebind(&node.pat);

@@ -8,6 +8,7 @@
 //!   a resume starts it from its value at the program's start.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Expr, ExprCall, Ident};
@@ -45,14 +46,17 @@ pub struct Found {
 }
 
 /// What `body`, the code of a save-point loop, changes that no local
-/// holds. `locals` are the names bound around it: a local named in upper
-/// case (a matrix `A`) is not taken for a static.
-pub fn changed_in(body: &Expr, locals: &[Ident]) -> Found {
+/// holds. `locals` are the names bound around it (a local named in upper
+/// case, a matrix `A`, is not taken for a static), `changing` those of
+/// them Rust lets change.
+pub fn changed_in(body: &Expr, locals: &[Ident], changing: &[Ident]) -> Found {
+    let mut inner = Vec::new();
+    BoundNames(&mut inner).visit_expr(body);
     let mut finder = Finder {
-        locals: locals.to_vec(),
+        locals: locals.iter().chain(&inner).cloned().collect(),
+        varying: changing.iter().chain(&inner).cloned().collect(),
         ..Finder::default()
     };
-    BoundNames(&mut finder.locals).visit_expr(body);
     finder.visit_expr(body);
     let seeded = finder.seeded;
     Found {
@@ -75,6 +79,9 @@ struct Finder {
     statics: Vec<(String, Span)>,
     /// Every name bound as a local, around the code or in it.
     locals: Vec<Ident>,
+    /// The names whose value may differ from one iteration to the next:
+    /// those bound in the code, and the `mut` ones around it.
+    varying: Vec<Ident>,
 }
 
 impl Finder {
@@ -103,8 +110,13 @@ impl Finder {
         )
     }
 
+    /// A change of `place`: a static, or one whose inside `place`
+    /// reaches through a lock (`*BEST.lock().unwrap() = ..`).
     fn static_changed(&mut self, place: &Expr, span: Span) {
-        if let Some(name) = self.static_in(place)
+        let name = self
+            .static_in(place)
+            .or_else(|| changes::lent_place(place).and_then(|lent| self.static_in(lent)));
+        if let Some(name) = name
             && !self.statics.iter().any(|(found, _)| *found == name)
         {
             self.statics.push((name, span));
@@ -162,8 +174,15 @@ impl<'ast> Visit<'ast> for Finder {
         let changes = match method.as_str() {
             "with_borrow_mut" => true,
             // A static's lazy initialization (`CONFIG.get_or_init(load)`)
-            // is the same value on a resume.
-            "get_or_init" | "get_or_try_init" => false,
+            // is the same value on a resume, unless it depends on the
+            // iteration (`SCALE.get_or_init(|| max(&batch))`).
+            method if changes::INITIALIZING_METHODS.contains(&method) => {
+                node.args.first().is_some_and(|init| {
+                    changes::mentions(init.to_token_stream())
+                        .iter()
+                        .any(|name| self.varying.contains(name))
+                })
+            }
             // `COUNTER.with(|c| c.set(..))`: a change if the closure changes
             // what `with` lends it.
             "with" => node.args.first().is_some_and(|arg| match arg {
@@ -189,6 +208,11 @@ impl<'ast> Visit<'ast> for Finder {
         };
         if changes {
             self.static_changed(&node.receiver, node.span());
+        } else if changes::writes_through(&method)
+            && let Some(lent) = changes::lent_place(&node.receiver)
+        {
+            // `CACHE.lock().unwrap().push(x)`
+            self.static_changed(lent, node.span());
         }
         visit::visit_expr_method_call(self, node);
     }
@@ -196,6 +220,24 @@ impl<'ast> Visit<'ast> for Finder {
     fn visit_expr_assign(&mut self, node: &'ast syn::ExprAssign) {
         self.static_changed(&node.left, node.span());
         visit::visit_expr_assign(self, node);
+    }
+
+    fn visit_expr_reference(&mut self, node: &'ast syn::ExprReference) {
+        if node.mutability.is_some() {
+            self.static_changed(&node.expr, node.span());
+        }
+        visit::visit_expr_reference(self, node);
+    }
+
+    /// `let mut best = BEST.lock().unwrap();`
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let Some(init) = &local.init
+            && changes::binds_mut(&local.pat)
+            && let Some(lent) = changes::lent_place(&init.expr)
+        {
+            self.static_changed(lent, init.expr.span());
+        }
+        visit::visit_local(self, local);
     }
 
     fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
@@ -229,7 +271,7 @@ mod tests {
 
     fn found(code: &str) -> Vec<String> {
         let body: Expr = syn::parse_str(code).expect("parses");
-        changed_in(&body, &[])
+        changed_in(&body, &[], &[])
             .draws
             .into_iter()
             .map(|(path, _)| path)
@@ -242,7 +284,7 @@ mod tests {
             .iter()
             .map(|name| Ident::new(name, Span::call_site()))
             .collect();
-        changed_in(&body, &locals)
+        changed_in(&body, &locals, &[])
             .statics
             .into_iter()
             .map(|(path, _)| path)
@@ -253,10 +295,19 @@ mod tests {
     fn statics_changed_in_the_loop_are_found() {
         assert_eq!(
             statics(
-                "for i in 0..n { EVALS.fetch_add(1, Ordering::Relaxed); stats::CACHE.lock().unwrap().push(i); unsafe { TOTAL += i; } SEEN.with(|s| s.borrow_mut().push(i)); HITS.set(HITS.get() + 1); }",
+                "for i in 0..n { EVALS.fetch_add(1, Ordering::Relaxed); stats::CACHE.lock().unwrap().push(i); unsafe { TOTAL += i; } SEEN.with(|s| s.borrow_mut().push(i)); HITS.set(HITS.get() + 1); let mut best = BEST.lock().unwrap(); *LAST.write().unwrap() = i; x += SCALE.get_or_init(|| i * 2); }",
                 &[]
             ),
-            ["EVALS", "stats::CACHE", "TOTAL", "SEEN", "HITS"]
+            [
+                "EVALS",
+                "stats::CACHE",
+                "TOTAL",
+                "SEEN",
+                "HITS",
+                "BEST",
+                "LAST",
+                "SCALE"
+            ]
         );
     }
 
@@ -264,7 +315,7 @@ mod tests {
     fn reads_of_statics_and_upper_case_locals_are_not() {
         assert!(
             statics(
-                "for i in 0..n { x += LIMIT.load(Ordering::Relaxed) + CONFIG.read().unwrap().steps + SETUP.get_or_init(load).k; SCALE.with(|s| y += s.get()); A.swap(i, j); let mut B = vec![0; 3]; B.swap(0, 1); }",
+                "for i in 0..n { x += LIMIT.load(Ordering::Relaxed) + CONFIG.read().unwrap().steps + SETUP.get_or_init(load).k + RATE.lock().unwrap().lr + TABLE.get_or_init(|| build(n)).len(); SCALE.with(|s| y += s.get()); A.swap(i, j); let mut B = vec![0; 3]; B.swap(0, 1); }",
                 &["A"]
             )
             .is_empty()

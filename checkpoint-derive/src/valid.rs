@@ -671,6 +671,9 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                 Kind::MutReference => format!(
                     "the loop `{title}` changes what `{name}: &mut ..` points to, which is not saved: a resume starts from the caller's value as it was passed; compute into a #[state] local (`#[state] let mut out = {name}.clone();`) and write it back after the loop"
                 ),
+                Kind::Parameter if !value.mutable => format!(
+                    "the loop `{title}` changes what the parameter `{name}` shares, through interior mutability (a `Cell`, an atomic, a write through a lock), and that change is not saved: a resume starts from the value the caller passes; if the result depends on it, keep it in a #[state] local and store it back after the loop; a progress count or a statistic the result does not depend on may be changed in a function the loop calls, which the macro does not look into"
+                ),
                 Kind::Parameter => format!(
                     "the loop `{title}` changes the `mut` parameter `{name}` (a method call on a `mut` binding counts as a change), but it is not saved: a resume starts it over from the argument; bind it to a #[state] local first: `#[state] let mut {name} = {name};`"
                 ),
@@ -694,7 +697,12 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             self.report.refuse(*span, message);
         }
         let locals: Vec<Ident> = visible.iter().map(|value| value.name.clone()).collect();
-        let globals = globals::changed_in(target, &locals);
+        let changing: Vec<Ident> = visible
+            .iter()
+            .filter(|value| value.mutable || value.kind == Kind::State)
+            .map(|value| value.name.clone())
+            .collect();
+        let globals = globals::changed_in(target, &locals, &changing);
         for (name, span) in globals.statics {
             self.report.refuse(
                 span,

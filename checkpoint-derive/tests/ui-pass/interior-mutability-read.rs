@@ -3,9 +3,36 @@
 // and `RwLock::write`), and reads of cells and locks, are no changes: the
 // loop needs no #[state] for them. Nor does a standard stream's `lock()`.
 use checkpoint_core::{checkpointed, verify};
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+/// A configuration read through a lock, lazily made tables and a stop flag
+/// handed in: reads, and lazy initializations that do not depend on the
+/// iteration, are no changes.
+struct Config {
+    rate: u64,
+}
+
+static STEPS: OnceLock<u64> = OnceLock::new();
+
+#[checkpointed(key = (n))]
+fn configured(n: u64, stop: &Mutex<bool>) -> u64 {
+    let config = Mutex::new(Config { rate: 3 });
+    let shared = Arc::new(Mutex::new(Config { rate: 5 }));
+    let table = OnceCell::new();
+    #[state]
+    let mut acc: u64 = 0;
+    for i in 0..n {
+        if *stop.lock().unwrap() {
+            break;
+        }
+        let squares: &Vec<u64> = table.get_or_init(|| (0..n).map(|k| k * k).collect());
+        acc += config.lock().unwrap().rate * squares[i as usize];
+        acc += shared.lock().unwrap().rate + *STEPS.get_or_init(|| n / 2);
+    }
+    acc
+}
 
 #[checkpointed]
 fn reads(n: u64) -> u64 {
@@ -57,5 +84,7 @@ fn main() {
     unsafe { std::env::set_var("CHECKPOINT_DIR", &dir) };
     verify(|| reads(20));
     assert_eq!(numbered(3).expect("stdout"), 3);
+    let stop = Mutex::new(false);
+    verify(|| configured(12, &stop));
     std::fs::remove_dir_all(&dir).ok();
 }

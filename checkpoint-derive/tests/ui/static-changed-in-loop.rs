@@ -3,12 +3,13 @@
 // starts it from its value at the program's start.
 use checkpoint_core::checkpointed;
 use std::cell::Cell;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static EVALS: AtomicU64 = AtomicU64::new(0);
 static BEST: Mutex<u64> = Mutex::new(0);
 static mut TOTAL: u64 = 0;
+static SCALE: OnceLock<u64> = OnceLock::new();
 
 thread_local! {
     static CALLS: Cell<u64> = const { Cell::new(0) };
@@ -54,6 +55,19 @@ fn thread_local(n: u64) -> u64 {
     for i in 0..n {
         CALLS.with(|calls| calls.set(calls.get() + 1));
         acc += i * CALLS.with(|calls| calls.get());
+    }
+    acc
+}
+
+// A static set once from the iteration that first reaches it: a resume
+// sets it from the iteration it resumes at.
+#[checkpointed]
+fn first_wins(n: u64) -> u64 {
+    #[state]
+    let mut acc: u64 = 0;
+    for i in 1..n {
+        let batch: Vec<u64> = (0..4).map(|k| k * i).collect();
+        acc += i * SCALE.get_or_init(|| batch.iter().copied().max().unwrap_or(1));
     }
     acc
 }
