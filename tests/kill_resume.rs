@@ -26,6 +26,15 @@ struct Torture {
     /// Each run is killed this many milliseconds after it starts (the first
     /// run: after its first save), chosen at random.
     kill_after_ms: (u64, u64),
+    /// A file the example writes as it goes, in its working directory: the
+    /// last run must leave it byte for byte as the uninterrupted run did.
+    output: Option<&'static str>,
+}
+
+/// The command running `example` with its working directory in `cwd`.
+fn in_dir(mut command: std::process::Command, cwd: &std::path::Path) -> std::process::Command {
+    command.current_dir(cwd);
+    command
 }
 
 fn kill_repeatedly_then_finish(torture: &Torture) {
@@ -39,7 +48,11 @@ fn kill_repeatedly_then_finish(torture: &Torture) {
     // The reference. The pause only sleeps and is not part of the run's
     // identity, so the reference runs without it, in its own directory.
     let reference_dir = temp_dir();
-    let reference = run_ok(&mut command(example, reference_dir.path(), &[&n]));
+    let reference_cwd = temp_dir();
+    let reference = run_ok(&mut in_dir(
+        command(example, reference_dir.path(), &[&n]),
+        reference_cwd.path(),
+    ));
     let expected = reference.result().to_owned();
     assert!(
         !expected.is_empty(),
@@ -53,6 +66,8 @@ fn kill_repeatedly_then_finish(torture: &Torture) {
     );
 
     let dir = temp_dir();
+    let cwd = temp_dir();
+    let run_in_dir = || in_dir(command(example, dir.path(), &args), cwd.path());
     // One line per run, printed with any failure.
     let mut history = format!("seed {seed}; {example} {}\n", args.join(" "));
     let mut furthest = 0;
@@ -60,7 +75,7 @@ fn kill_repeatedly_then_finish(torture: &Torture) {
     let mut completed_under_kill = false;
     for attempt in 0..torture.kills {
         let spawned = Instant::now();
-        let mut running = Running::spawn(&mut command(example, dir.path(), &args));
+        let mut running = Running::spawn(&mut run_in_dir());
         if attempt == 0 {
             // Some progress must exist to be carried over: wait for it.
             running.wait_until(
@@ -120,7 +135,7 @@ fn kill_repeatedly_then_finish(torture: &Torture) {
         }
     }
 
-    let last = finished_early.unwrap_or_else(|| run(&mut command(example, dir.path(), &args)));
+    let last = finished_early.unwrap_or_else(|| run(&mut run_in_dir()));
     let context = format!("{history}last run:\n{}", last.describe());
     assert!(last.status.success(), "the last run failed\n{context}");
     check_run(&last, &mut furthest, &context);
@@ -146,6 +161,16 @@ fn kill_repeatedly_then_finish(torture: &Torture) {
         );
     }
     assert_only_locks_left(dir.path(), &context);
+    if let Some(output) = torture.output {
+        let read = |cwd: &std::path::Path| {
+            std::fs::read(cwd.join(output))
+                .unwrap_or_else(|err| panic!("read {output}: {err}\n{context}"))
+        };
+        assert!(
+            read(cwd.path()) == read(reference_cwd.path()),
+            "{output} differs from the one an uninterrupted run wrote\n{context}"
+        );
+    }
     // Shown with `--nocapture`: how the kills went.
     eprintln!("{history}last run: resumed at {:?}", last.resumed_at());
 }
@@ -177,6 +202,7 @@ fn factorial_survives_repeated_sigkill() {
         delay_ms: 3,
         kills: 6,
         kill_after_ms: (50, 700),
+        output: None,
     });
 }
 
@@ -188,6 +214,7 @@ fn primes_survives_repeated_sigkill() {
         delay_ms: 3,
         kills: 6,
         kill_after_ms: (50, 700),
+        output: None,
     });
 }
 
@@ -203,6 +230,7 @@ fn parallel_survives_repeated_sigkill() {
         delay_ms: 3,
         kills: 6,
         kill_after_ms: (50, 700),
+        output: None,
     });
 }
 
@@ -214,6 +242,23 @@ fn sum_survives_repeated_sigkill() {
         delay_ms: 1,
         kills: 10,
         kill_after_ms: (5, 150),
+        output: None,
+    });
+}
+
+/// An image written a row at a time as the run goes, the file's length in
+/// the state: however the kills fall (after a row is written and before
+/// its save, during a save), the last run leaves the file byte for byte as
+/// an uninterrupted run does, no row twice and none missing.
+#[test]
+fn render_leaves_the_same_output_file_after_repeated_sigkill() {
+    kill_repeatedly_then_finish(&Torture {
+        example: "render",
+        n: 200,
+        delay_ms: 4,
+        kills: 8,
+        kill_after_ms: (20, 300),
+        output: Some("render.pgm"),
     });
 }
 
@@ -230,5 +275,6 @@ fn sum_survives_sigkill_during_saves() {
         delay_ms: 0,
         kills: 15,
         kill_after_ms: (1, 40),
+        output: None,
     });
 }
