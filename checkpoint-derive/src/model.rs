@@ -106,7 +106,7 @@ pub fn build<'a>(block: &'a Block, errors: &mut Vec<syn::Error>) -> Model<'a> {
                 let mut error = syn::Error::new(
                     state.ident.span(),
                     format!(
-                        "the #[state] local `{0}` is changed only inside a closure, and a closure's calls are no loop iterations the macro can save at: a save point is a `for`, `while` or `loop` of the function itself. For parallel work (rayon's `par_iter`), make the save point a sequential loop over chunks, run each chunk in parallel inside one iteration, and combine the chunk's results into `{0}` after it, in order",
+                        "the #[state] local `{0}` is changed only inside a closure, and a closure's calls are no loop iterations the macro can save at: a save point is a `for`, `while` or `loop` of the function itself, outside any closure. For parallel work (rayon's `par_iter`), make the save point a sequential loop over chunks, run each chunk in parallel inside one iteration, and combine the chunk's results into `{0}` after it, in order. For a loop inside a closure it is handed to (`std::thread::scope(|s| ..)` with a progress thread, `for_each`), take the loop out of the closure: start such a scope inside each iteration, or the helper thread outside the function",
                         state.ident
                     ),
                 );
