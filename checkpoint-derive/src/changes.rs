@@ -197,15 +197,7 @@ impl<'t> Finder<'t> {
         }
         // A `macro_rules!` of the function's own body names, in its
         // definition, the locals its expansion changes.
-        let defined = LOCAL_MACROS.with(|macros| {
-            macros
-                .borrow()
-                .iter()
-                .filter(|(macro_name, _)| mac.path.is_ident(macro_name))
-                .flat_map(|(_, body)| mentions(body.clone()))
-                .collect::<Vec<_>>()
-        });
-        for ident in defined {
+        for ident in local_macro_mentions(mac) {
             if self.target(&ident).is_some_and(|target| target.mutable) {
                 let span = mac.path.span();
                 self.record(&ident, span);
@@ -253,6 +245,19 @@ impl Drop for LocalMacros {
     fn drop(&mut self) {
         LOCAL_MACROS.with(|macros| macros.borrow_mut().clear());
     }
+}
+
+/// The names the definition of the body's own `macro_rules!` that `mac`
+/// invokes mentions (none for any other macro): what its expansion uses.
+pub fn local_macro_mentions(mac: &Macro) -> Vec<Ident> {
+    LOCAL_MACROS.with(|macros| {
+        macros
+            .borrow()
+            .iter()
+            .filter(|(name, _)| mac.path.is_ident(name))
+            .flat_map(|(_, body)| mentions(body.clone()))
+            .collect()
+    })
 }
 
 /// Every identifier in `tokens`, macro arguments included.

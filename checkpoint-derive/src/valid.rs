@@ -457,7 +457,18 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
                 .into_iter()
                 .map(|(name, _)| name)
                 .collect();
-            self.bind_local(local, Vec::new());
+            // What it captures: a value computed from state here is the
+            // restored state's on a resume (`let h0 = h; |x| x.min(h0)`).
+            let mut parameters = Vec::new();
+            for input in &closure.inputs {
+                model::pattern_bindings(input, &mut parameters);
+            }
+            let captured: Vec<Ident> = names_in(&closure.body)
+                .into_iter()
+                .filter(|name| !parameters.contains(name))
+                .collect();
+            let computed_from = self.reads_state(&captured);
+            self.bind_local(local, computed_from);
             if let Some(value) = self.scopes.last_mut().and_then(|scope| scope.last_mut()) {
                 value.closure = true;
                 value.through = through;
@@ -640,7 +651,7 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
         let changed = self.through_closures(changes::in_expr(target, &self.targets()));
         self.closures_holding_state(&visible, &inside);
         for value in &visible {
-            if value.kind == Kind::State || value.closure {
+            if value.kind == Kind::State {
                 continue;
             }
             let name = &value.name;
@@ -649,12 +660,19 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
             if let Some(state) = self.moving(&value.computed_from)
                 && (used_inside || used_after)
             {
-                self.report.refuse(
-                    name.span(),
+                let message = if value.closure {
+                    format!(
+                        "the closure `{name}` is made before the loop `{title}` from #[state] `{state}` (it captures it, or a value computed from it) and is called in or after the loop: a resume makes it again from the restored `{state}`, not from its value at the start; make the closure inside the loop, hand it what it needs as an argument, or capture values computed from the arguments only"
+                    )
+                } else {
                     format!(
                         "`{name}` is computed from #[state] `{state}` before the loop `{title}` and used in or after it: a resume computes it again from the restored `{state}`, not from its value at the start; compute it inside the loop, compute it from the arguments only, or mark it #[state]"
-                    ),
-                );
+                    )
+                };
+                self.report.refuse(name.span(), message);
+                continue;
+            }
+            if value.closure {
                 continue;
             }
             let Some((_, span)) = changed.iter().find(|(changed, _)| changed == name) else {
@@ -1124,6 +1142,8 @@ impl<'ast> Visit<'ast> for Names<'_> {
     }
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
         self.found.extend(mentions(mac.tokens.clone()));
+        // The body's own `macro_rules!` uses what its definition names.
+        self.found.extend(changes::local_macro_mentions(mac));
     }
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
