@@ -81,15 +81,20 @@ fn collatz(n: u64, delay_ms: u64) -> u64 {
     steps * 1_000_000 + work
 }
 
-/// A simulation object; its methods are checkpointed.
+/// A simulation object; its methods are checkpointed. It is `Serialize`
+/// so that its value can key their runs.
+#[derive(serde::Serialize)]
 struct Walker {
     position: i64,
     seed: u64,
 }
 
 impl Walker {
-    /// `&mut self`: the receiver is not part of the run's identity.
-    #[checkpointed(every_iters = 1, key = (steps))]
+    /// `&mut self`: the receiver's value at the call is part of the run's
+    /// identity (with `steps`; `delay_ms` only slows the demo), so a second
+    /// call on the walker it moved is a run of its own, and an interrupted
+    /// second call never hands its checkpoint to the first.
+    #[checkpointed(every_iters = 1, key = (self, steps))]
     fn walk(&mut self, steps: u64, delay_ms: u64) -> i64 {
         #[state]
         let mut position = self.position;
