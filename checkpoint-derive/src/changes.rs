@@ -40,6 +40,13 @@ pub fn in_expr(expr: &Expr, targets: &[Target]) -> Vec<(Ident, Span)> {
     finder.found
 }
 
+/// Like [`in_expr`], leaving out the expressions in `skipped`.
+pub fn in_expr_skipping(expr: &Expr, targets: &[Target], skipped: &[&Expr]) -> Vec<(Ident, Span)> {
+    let mut finder = Finder::new(targets, skipped);
+    finder.visit_expr(expr);
+    finder.found
+}
+
 /// Like [`in_expr`], for a statement, leaving out the expressions in
 /// `skipped` (loops a resume does not run again).
 pub fn in_stmt_skipping(

@@ -648,7 +648,28 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
         let after = mentions_after(path, self.model, id);
         let title = self.title.clone();
         let visible: Vec<Value> = self.visible().into_iter().cloned().collect();
-        let changed = self.through_closures(changes::in_expr(target, &self.targets()));
+        // A `for` loop's iterable runs again on a resume and is replayed to
+        // the saved iteration, so a local it alone changes (a generator
+        // drawn in `(0..n).map(|_| rng.next_u64())`, a reader consumed by
+        // `reader.by_ref().lines()`) is where it was, iterations and all;
+        // unless code after the loop uses it, which a resume in a later
+        // phase reaches without the replay, or the iterable lends it to the
+        // body (`&mut words`), whose changes the replay does not make.
+        let targets = self.targets();
+        let replayed: Vec<&Expr> = match target {
+            Expr::ForLoop(node) => vec![&*node.expr],
+            _ => Vec::new(),
+        };
+        let mut changed = changes::in_expr_skipping(target, &targets, &replayed);
+        for iterable in &replayed {
+            let lent = mutably_borrowed_root(iterable);
+            changed.extend(
+                changes::in_expr(iterable, &targets)
+                    .into_iter()
+                    .filter(|(name, _)| after.contains(name) || lent == Some(name)),
+            );
+        }
+        let changed = self.through_closures(changed);
         self.closures_holding_state(&visible, &inside);
         for value in &visible {
             if value.kind == Kind::State {
@@ -834,7 +855,14 @@ impl<'m, 'a, 'r, 'e> SavePoint<'m, 'a, 'r, 'e> {
         if let Some(state) = self.moving(&read) {
             // `&v.clone()`: the sequence is the state; `&data[start..]`:
             // the state only says where it starts.
-            let fix = if changes::root_ident(&node.expr) == Some(state) {
+            let drawn_in_closure = matches!(&*node.expr, Expr::MethodCall(call)
+                if call.args.iter().any(|arg| matches!(arg, Expr::Closure(closure)
+                    if names_in(&closure.body).contains(state))));
+            let fix = if drawn_in_closure {
+                format!(
+                    "iterate over the range alone and use `{state}` in the loop's body (`for _ in 0..n {{ let x = {state}.next_u64(); .. }}`): the body's changes are saved, an iterator's are made again on a resume"
+                )
+            } else if changes::root_ident(&node.expr) == Some(state) {
                 format!(
                     "iterate by index (`for i in 0..{state}.len()`) or by shared reference (`&{state}`), or keep the sequence in a #[state] local of its own"
                 )
