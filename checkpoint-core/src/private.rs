@@ -779,16 +779,27 @@ impl<S> Frame<'_, S> {
         if high == Some(low) {
             self.len = Some(low as u64);
         }
+        if self.index > 0 {
+            self.skip_to_saved(iter);
+        }
+    }
+
+    /// [`Frame::fast_forward`] on a resume: checks the iterator against the
+    /// saved one and skips the iterations done. Out of line, so that the
+    /// loop's own code (a fresh run's) stays as short as before resumes
+    /// were checked: the ~10 ns row of the benchmark lost 3% when this
+    /// was inlined.
+    #[cold]
+    #[inline(never)]
+    fn skip_to_saved<I: Iterator>(&mut self, iter: &mut I) {
         if let (Some(saved), Some(now)) = (self.saved_len, self.len)
             && saved != now
         {
             self.run.iterator_changed(self.id, saved, now);
         }
-        if self.index > 0 {
-            let skip = usize::try_from(self.index - 1).unwrap_or(usize::MAX);
-            if iter.nth(skip).is_none() {
-                self.run.iterator_ran_short(self.id, self.index);
-            }
+        let skip = usize::try_from(self.index - 1).unwrap_or(usize::MAX);
+        if iter.nth(skip).is_none() {
+            self.run.iterator_ran_short(self.id, self.index);
         }
     }
 
