@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Block, Expr, Ident, Local, Macro, Pat};
 
-use crate::model::pattern_bindings;
+use crate::model::{mutable_bindings, pattern_bindings};
 
 /// A local whose changes are looked for.
 pub struct Target {
@@ -173,23 +173,8 @@ impl<'t> Finder<'t> {
     fn macro_call(&mut self, mac: &Macro) {
         // Arguments that parse as expressions (`vec![rng.gen(); n]`,
         // `format!("{}", {n += 1; n})`) are walked like any code.
-        let as_list = |input: syn::parse::ParseStream| {
-            Punctuated::<Expr, syn::Token![,]>::parse_terminated(input)
-                .map(|list| list.into_iter().collect::<Vec<_>>())
-        };
-        let as_repeat = |input: syn::parse::ParseStream| {
-            let item: Expr = input.parse()?;
-            input.parse::<syn::Token![;]>()?;
-            let count: Expr = input.parse()?;
-            Ok(vec![item, count])
-        };
-        if let Ok(args) = mac
-            .parse_body_with(as_list)
-            .or_else(|_| mac.parse_body_with(as_repeat))
-        {
-            for arg in &args {
-                self.visit_expr(arg);
-            }
+        for arg in &macro_arguments(mac) {
+            self.visit_expr(arg);
         }
         // And a macro that is not known to only read may change any `mut`
         // binding it names (`write!(log, ..)`).
@@ -252,6 +237,24 @@ impl Drop for LocalMacros {
     fn drop(&mut self) {
         LOCAL_MACROS.with(|macros| macros.borrow_mut().clear());
     }
+}
+
+/// A macro's arguments, where they parse as expressions: a list
+/// (`format!("{}", x)`) or an item and a count (`vec![x; n]`).
+pub fn macro_arguments(mac: &Macro) -> Vec<Expr> {
+    let as_list = |input: syn::parse::ParseStream| {
+        Punctuated::<Expr, syn::Token![,]>::parse_terminated(input)
+            .map(|list| list.into_iter().collect::<Vec<_>>())
+    };
+    let as_repeat = |input: syn::parse::ParseStream| {
+        let item: Expr = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let count: Expr = input.parse()?;
+        Ok(vec![item, count])
+    };
+    mac.parse_body_with(as_list)
+        .or_else(|_| mac.parse_body_with(as_repeat))
+        .unwrap_or_default()
 }
 
 /// The names the definition of the body's own `macro_rules!` that `mac`
@@ -411,21 +414,6 @@ pub fn writes_through(method: &str) -> bool {
         && !LENDING_METHODS.contains(&method)
 }
 
-/// Whether a pattern binds a name by `mut` (`let mut guard = ..`): a lent
-/// value bound so can be written through.
-pub fn binds_mut(pat: &Pat) -> bool {
-    struct Finder(bool);
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
-            self.0 |= pat.mutability.is_some();
-            visit::visit_pat_ident(self, pat);
-        }
-    }
-    let mut finder = Finder(false);
-    finder.visit_pat(pat);
-    finder.0
-}
-
 /// Whether `op` assigns (`+=`, `<<=`, ..).
 pub fn is_compound_assignment(op: &syn::BinOp) -> bool {
     use syn::BinOp;
@@ -576,7 +564,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             // `let mut best = cell.borrow_mut();` may change `cell`.
             if has_ref_mut(&local.pat) {
                 self.changed(&init.expr);
-            } else if binds_mut(&local.pat)
+            } else if !mutable_bindings(&local.pat).is_empty()
                 && let Some(lent) = lent_place(&init.expr)
             {
                 self.lent_changed(lent, init.expr.span());
@@ -615,7 +603,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         // `if let Ok(mut guard) = m.lock()` may change `m`.
         if has_ref_mut(&node.pat) {
             self.changed(&node.expr);
-        } else if binds_mut(&node.pat)
+        } else if !mutable_bindings(&node.pat).is_empty()
             && let Some(lent) = lent_place(&node.expr)
         {
             self.lent_changed(lent, node.expr.span());

@@ -14,7 +14,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, ExprCall, Ident};
 
 use crate::changes::{self, Target};
-use crate::model::pattern_bindings;
+use crate::model::{mutable_bindings, pattern_bindings};
 
 /// `rand`'s functions that draw from, or hand out, its thread-local
 /// generator.
@@ -85,11 +85,16 @@ struct Finder {
 }
 
 impl Finder {
-    /// The static `place` names, if it names one: a path whose last name
-    /// is in upper case (`EVALS`, `stats::CACHE`), not a local's.
+    /// The static `place` belongs to, if it does: a path whose last name
+    /// is in upper case (`EVALS`, `stats::CACHE`), not a local's, or a
+    /// field or element of one (`TOTALS.sum`, `HITS[i]`).
     fn static_in(&self, place: &Expr) -> Option<String> {
-        let Expr::Path(path) = place else {
-            return None;
+        let path = match place {
+            Expr::Path(path) => path,
+            Expr::Field(field) => return self.static_in(&field.base),
+            Expr::Index(index) => return self.static_in(&index.expr),
+            Expr::Paren(paren) => return self.static_in(&paren.expr),
+            _ => return None,
         };
         let last = &path.path.segments.last()?.ident;
         let name = last.to_string();
@@ -100,14 +105,7 @@ impl Finder {
         if path.qself.is_some() || !upper || self.locals.contains(last) {
             return None;
         }
-        Some(
-            path.path
-                .segments
-                .iter()
-                .map(|segment| segment.ident.to_string())
-                .collect::<Vec<_>>()
-                .join("::"),
-        )
+        Some(path_text(&path.path))
     }
 
     /// A change of `place`: a static, or one whose inside `place`
@@ -122,6 +120,15 @@ impl Finder {
             self.statics.push((name, span));
         }
     }
+}
+
+/// A path as written, without generic arguments: `stats::CACHE`.
+fn path_text(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
 }
 
 /// Collects the names a piece of code binds (`let`, closure parameters,
@@ -161,7 +168,7 @@ impl<'ast> Visit<'ast> for Finder {
             if SEEDS.contains(&last) && segments.len() == 2 {
                 self.seeded.push(crate_name.to_owned());
             } else if draws {
-                let written = segments.join("::");
+                let written = path_text(&path.path);
                 self.draws
                     .push((written, crate_name.to_owned(), node.func.span()));
             }
@@ -232,7 +239,7 @@ impl<'ast> Visit<'ast> for Finder {
     /// `let mut best = BEST.lock().unwrap();`
     fn visit_local(&mut self, local: &'ast syn::Local) {
         if let Some(init) = &local.init
-            && changes::binds_mut(&local.pat)
+            && !mutable_bindings(&local.pat).is_empty()
             && let Some(lent) = changes::lent_place(&init.expr)
         {
             self.static_changed(lent, init.expr.span());
@@ -254,13 +261,8 @@ impl<'ast> Visit<'ast> for Finder {
     /// A macro's arguments that parse as expressions are walked like code
     /// (`println!("{}", rand::random::<u8>())`).
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let as_list = |input: syn::parse::ParseStream| {
-            syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated(input)
-        };
-        if let Ok(args) = mac.parse_body_with(as_list) {
-            for arg in &args {
-                self.visit_expr(arg);
-            }
+        for arg in &changes::macro_arguments(mac) {
+            self.visit_expr(arg);
         }
     }
 }
@@ -295,7 +297,7 @@ mod tests {
     fn statics_changed_in_the_loop_are_found() {
         assert_eq!(
             statics(
-                "for i in 0..n { EVALS.fetch_add(1, Ordering::Relaxed); stats::CACHE.lock().unwrap().push(i); unsafe { TOTAL += i; } SEEN.with(|s| s.borrow_mut().push(i)); HITS.set(HITS.get() + 1); let mut best = BEST.lock().unwrap(); *LAST.write().unwrap() = i; x += SCALE.get_or_init(|| i * 2); }",
+                "for i in 0..n { EVALS.fetch_add(1, Ordering::Relaxed); stats::CACHE.lock().unwrap().push(i); unsafe { TOTAL += i; } SEEN.with(|s| s.borrow_mut().push(i)); HITS.set(HITS.get() + 1); unsafe { STATS.count += 1; SEEN_AT[i] = i; } let mut best = BEST.lock().unwrap(); *LAST.write().unwrap() = i; x += SCALE.get_or_init(|| i * 2); }",
                 &[]
             ),
             [
@@ -304,6 +306,8 @@ mod tests {
                 "TOTAL",
                 "SEEN",
                 "HITS",
+                "STATS",
+                "SEEN_AT",
                 "BEST",
                 "LAST",
                 "SCALE"
